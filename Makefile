@@ -1,0 +1,47 @@
+# CityDiplo: `make run` serves the catalogue, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := DEBUG=1
+PORT ?= 8000
+
+.PHONY: install run serve migrate load test test-fast lint format check-migrations import-wikipedia bench backup restore clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+
+load: migrate
+	$(DEV) $(BIN)/python manage.py load_catalogue
+
+run: load
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(DEV) $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-migrations: install
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+import-wikipedia: migrate
+	$(DEV) $(BIN)/python manage.py import_twinnings ../shared/data/twin_cities_wikipedia.csv
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,764 @@
+"""The instruments of city diplomacy: networks and memberships, agreements and their
+parties, twinnings, other activities, and the themes and sources they cite."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cities.models import City
+from cities.records import (
+    CatalogueQuerySet,
+    CatalogueRecord,
+    DatePrecision,
+    choice_constraint,
+    format_partial_date,
+    review_state_constraint,
+)
+
+YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
+
+
+def year_field(verbose_name, **kwargs):
+    return models.PositiveSmallIntegerField(
+        verbose_name, null=True, blank=True, validators=YEAR_VALIDATORS, **kwargs
+    )
+
+
+def precision_field():
+    return models.CharField(
+        max_length=5,
+        choices=DatePrecision.choices,
+        blank=True,
+        help_text="How much of the date the source gives.",
+    )
+
+
+def year_not_after(model_name, earlier, later):
+    """CheckConstraint: `later` is never before `earlier` (when both are known)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__isnull": True})
+        | Q(**{f"{later}__gte": F(earlier)}),
+        name=f"{model_name}_{later}_not_before_{earlier}",
+    )
+
+
+def check_partial_date(errors, year_name, year, date_name, date, precision_name, precision):
+    """Shared clean() rules for a (year, exact date, precision) triple."""
+    today = timezone.localdate()
+    if year and year > today.year:
+        errors[year_name] = "This year is in the future."
+    if date:
+        if date > today:
+            errors[date_name] = "This date is in the future."
+        if year and date.year != year:
+            errors[date_name] = f"The date is in {date.year}, the year says {year}."
+        if not precision:
+            errors[precision_name] = "Say whether the source gives the month or the day."
+    elif precision in (DatePrecision.MONTH, DatePrecision.DAY):
+        errors[date_name] = "A month or day precision needs the date."
+
+
+class Field(models.TextChoices):
+    """Marchetti's five fields of operation of city diplomacy (2021, ch. 4)."""
+
+    POLITICS = "politics", "Politics"
+    ECONOMY = "economy", "Economy"
+    CULTURE_ENVIRONMENT = "culture_environment", "Culture and environment"
+    SECURITY = "security", "Security"
+    HUMAN_RIGHTS = "human_rights", "Human rights, migration and development"
+
+
+class SourceKind(models.TextChoices):
+    OFFICIAL = "official", "Official"
+    NEWS = "news", "News"
+    ACADEMIC = "academic", "Academic"
+    REFERENCE = "reference", "Reference work"
+    DATASET = "dataset", "Dataset"
+
+
+class SourceManager(models.Manager):
+    def get_by_natural_key(self, key):
+        return self.get(key=key)
+
+
+class Source(models.Model):
+    key = models.SlugField(
+        max_length=120, unique=True, help_text="Short handle, e.g. wiki-coventry."
+    )
+    title = models.CharField(max_length=500)
+    url = models.URLField("URL", max_length=1000)
+    publisher = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=SourceKind.choices)
+    published_on = models.DateField(null=True, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    cities = models.ManyToManyField(City, related_name="sources", blank=True)
+
+    objects = SourceManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "sources"
+        constraints = [
+            choice_constraint("source", "kind", SourceKind),
+            models.CheckConstraint(condition=~Q(url=""), name="source_url_not_empty"),
+            models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.publisher})" if self.publisher else self.title
+
+    def natural_key(self):
+        return (self.key,)
+
+
+class ThemeManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Theme(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    field = models.CharField(
+        "field of operation", max_length=20, choices=Field.choices, db_index=True
+    )
+
+    objects = ThemeManager()
+
+    class Meta:
+        ordering = ["field", "name"]
+        verbose_name_plural = "themes"
+        constraints = [choice_constraint("theme", "field", Field)]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("activities:theme-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+# Networks and memberships ------------------------------------------------------------
+
+
+class NetworkScope(models.TextChoices):
+    GLOBAL = "global", "Global"
+    REGIONAL = "regional", "Regional"
+    NATIONAL = "national", "National"
+
+
+class NetworkQuerySet(CatalogueQuerySet):
+    def active(self):
+        return self.filter(closed_year__isnull=True)
+
+
+class NetworkManager(models.Manager.from_queryset(NetworkQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Network(CatalogueRecord):
+    name = models.CharField(max_length=300)
+    acronym = models.CharField(max_length=40, blank=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    founded_year = year_field("founded (year)", db_index=True)
+    founded_on = models.DateField("founded on", null=True, blank=True)
+    founded_precision = precision_field()
+    founding_place = models.ForeignKey(
+        City, models.PROTECT, null=True, blank=True, related_name="networks_founded_here"
+    )
+    headquarters = models.ForeignKey(
+        City, models.PROTECT, null=True, blank=True, related_name="networks_headquartered"
+    )
+    closed_year = year_field("closed (year)")
+    closed_on = models.DateField("closed on", null=True, blank=True)
+    closed_precision = precision_field()
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
+    scope = models.CharField(max_length=10, choices=NetworkScope.choices, db_index=True)
+    region_covered = models.CharField(
+        max_length=200, blank=True, help_text="World, Europe, Asia-Pacific, Latin America..."
+    )
+    themes = models.ManyToManyField(Theme, related_name="networks", blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    summary = models.TextField(blank=True)
+    member_count = models.PositiveIntegerField("reported member count", null=True, blank=True)
+    member_count_year = year_field("year of the member count")
+    notes = models.TextField(blank=True, help_text="History: moves, mergers, conflicts.")
+    sources = models.ManyToManyField(Source, related_name="networks", blank=True)
+
+    objects = NetworkManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "networks"
+        constraints = [
+            year_not_after("network", "founded_year", "closed_year"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("pk")), name="network_not_merged_into_itself"
+            ),
+            choice_constraint("network", "scope", NetworkScope),
+            choice_constraint("network", "founded_precision", DatePrecision, allow_blank=True),
+            choice_constraint("network", "closed_precision", DatePrecision, allow_blank=True),
+            review_state_constraint("network"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def get_absolute_url(self):
+        return reverse("activities:network-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        errors = {}
+        check_partial_date(
+            errors,
+            "founded_year",
+            self.founded_year,
+            "founded_on",
+            self.founded_on,
+            "founded_precision",
+            self.founded_precision,
+        )
+        check_partial_date(
+            errors,
+            "closed_year",
+            self.closed_year,
+            "closed_on",
+            self.closed_on,
+            "closed_precision",
+            self.closed_precision,
+        )
+        if self.founded_year and self.closed_year and self.closed_year < self.founded_year:
+            errors["closed_year"] = "A network cannot close before it was founded."
+        if self.merged_into_id and self.merged_into_id == self.pk:
+            errors["merged_into"] = "A network cannot merge into itself."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_active(self):
+        return self.closed_year is None
+
+    @property
+    def founded_display(self):
+        return format_partial_date(self.founded_year, self.founded_on, self.founded_precision)
+
+    @property
+    def closed_display(self):
+        return format_partial_date(self.closed_year, self.closed_on, self.closed_precision)
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    FOUNDING_MEMBER = "founding_member", "Founding member"
+    BOARD = "board", "Board or steering committee"
+    CHAIR = "chair", "Chair or president"
+    OBSERVER = "observer", "Observer"
+
+
+class MembershipManager(models.Manager.from_queryset(CatalogueQuerySet)):
+    def get_by_natural_key(self, network_slug, city_slug):
+        return self.get(network__slug=network_slug, city__slug=city_slug)
+
+
+class Membership(CatalogueRecord):
+    network = models.ForeignKey(Network, models.CASCADE, related_name="memberships")
+    city = models.ForeignKey(City, models.PROTECT, related_name="memberships")
+    role = models.CharField(
+        max_length=20,
+        choices=MembershipRole.choices,
+        default=MembershipRole.MEMBER,
+        db_index=True,
+    )
+    category = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The network's own division, e.g. a UNESCO creative field.",
+    )
+    joined_year = year_field("joined (year)", db_index=True)
+    left_year = year_field("left (year)")
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="memberships", blank=True)
+
+    objects = MembershipManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["network__name", "city__name"]
+        verbose_name_plural = "memberships"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "city"], name="membership_one_per_city_and_network"
+            ),
+            year_not_after("membership", "joined_year", "left_year"),
+            choice_constraint("membership", "role", MembershipRole),
+            review_state_constraint("membership"),
+        ]
+
+    def __str__(self):
+        return f"{self.city.name} in {self.network.acronym or self.network.name}"
+
+    def get_absolute_url(self):
+        return self.network.get_absolute_url()
+
+    def natural_key(self):
+        return (self.network.slug, self.city.slug)
+
+    natural_key.dependencies = ["activities.network", "cities.city"]
+
+    def clean(self):
+        errors = {}
+        this_year = timezone.localdate().year
+        for name in ("joined_year", "left_year"):
+            value = getattr(self, name)
+            if value and value > this_year:
+                errors[name] = "This year is in the future."
+        if self.joined_year and self.left_year and self.left_year < self.joined_year:
+            errors["left_year"] = "A city cannot leave a network before it joined."
+        if errors:
+            raise ValidationError(errors)
+
+
+# Agreements and their parties --------------------------------------------------------
+
+
+class AgreementKind(models.TextChoices):
+    COOPERATION = "cooperation", "Bilateral cooperation agreement"
+    MOU = "mou", "Memorandum of understanding"
+    FRIENDSHIP = "friendship", "Friendship agreement"
+    PACT = "pact", "Multilateral pact or charter"
+    DECLARATION = "declaration", "Declaration"
+
+
+class AgreementStatus(models.TextChoices):
+    IN_FORCE = "in_force", "In force"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+    SUSPENDED = "suspended", "Suspended"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class AgreementManager(models.Manager.from_queryset(CatalogueQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Agreement(CatalogueRecord):
+    title = models.CharField(max_length=400)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=AgreementKind.choices, db_index=True)
+    signed_year = year_field("signed or adopted (year)", db_index=True)
+    signed_on = models.DateField("signed or adopted on", null=True, blank=True)
+    signed_precision = precision_field()
+    place = models.ForeignKey(
+        City,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agreements_signed_here",
+        help_text="Where it was signed or adopted.",
+    )
+    forum = models.CharField(
+        "forum or event",
+        max_length=300,
+        blank=True,
+        help_text="Conference, summit or meeting where it was adopted.",
+    )
+    network = models.ForeignKey(
+        Network, models.PROTECT, null=True, blank=True, related_name="agreements"
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=AgreementStatus.choices,
+        default=AgreementStatus.UNKNOWN,
+        db_index=True,
+    )
+    status_year = year_field("status since (year)")
+    status_on = models.DateField("status since", null=True, blank=True)
+    summary = models.TextField(blank=True)
+    text_url = models.URLField("link to the text", max_length=1000, blank=True)
+    themes = models.ManyToManyField(Theme, related_name="agreements", blank=True)
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="agreements", blank=True)
+    cities = models.ManyToManyField(
+        City, through="AgreementParty", related_name="agreements", blank=True
+    )
+
+    objects = AgreementManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-signed_year", "title"]
+        verbose_name_plural = "agreements"
+        constraints = [
+            year_not_after("agreement", "signed_year", "status_year"),
+            choice_constraint("agreement", "kind", AgreementKind),
+            choice_constraint("agreement", "status", AgreementStatus),
+            choice_constraint("agreement", "signed_precision", DatePrecision, allow_blank=True),
+            review_state_constraint("agreement"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("activities:agreement-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        errors = {}
+        check_partial_date(
+            errors,
+            "signed_year",
+            self.signed_year,
+            "signed_on",
+            self.signed_on,
+            "signed_precision",
+            self.signed_precision,
+        )
+        if self.status_on and self.status_on > timezone.localdate():
+            errors["status_on"] = "This date is in the future."
+        if self.signed_year and self.status_year and self.status_year < self.signed_year:
+            errors["status_year"] = "The status cannot change before the agreement was signed."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def signed_display(self):
+        return format_partial_date(self.signed_year, self.signed_on, self.signed_precision)
+
+
+class PartyAction(models.TextChoices):
+    SIGNED = "signed", "Signed"
+    ENDORSED = "endorsed", "Endorsed"
+    ACCEDED = "acceded", "Acceded"
+    WITHDREW = "withdrew", "Withdrew"
+
+
+class AgreementPartyManager(models.Manager):
+    def get_by_natural_key(self, agreement_slug, city_slug, action):
+        return self.get(agreement__slug=agreement_slug, city__slug=city_slug, action=action)
+
+
+class AgreementParty(models.Model):
+    """A city's action on an agreement, like a line of a treaty status table."""
+
+    agreement = models.ForeignKey(Agreement, models.CASCADE, related_name="parties")
+    city = models.ForeignKey(City, models.PROTECT, related_name="agreement_parties")
+    action = models.CharField(
+        max_length=10, choices=PartyAction.choices, default=PartyAction.SIGNED
+    )
+    year = year_field("year of the action")
+    date = models.DateField("date of the action", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="agreement_parties", blank=True)
+
+    objects = AgreementPartyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreement", "year", "city__name"]
+        verbose_name = "agreement party"
+        verbose_name_plural = "agreement parties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "city", "action"], name="agreementparty_unique_action"
+            ),
+            choice_constraint("agreementparty", "action", PartyAction),
+        ]
+
+    def __str__(self):
+        return f"{self.city.name} {self.get_action_display().lower()} {self.agreement.title}"
+
+    def natural_key(self):
+        return (self.agreement.slug, self.city.slug, self.action)
+
+    natural_key.dependencies = ["activities.agreement", "cities.city"]
+
+    def clean(self):
+        errors = {}
+        if self.date:
+            if self.date > timezone.localdate():
+                errors["date"] = "This date is in the future."
+            if self.year and self.year != self.date.year:
+                errors["date"] = f"The date is in {self.date.year}, the year says {self.year}."
+        if self.year and self.year > timezone.localdate().year:
+            errors["year"] = "This year is in the future."
+        if errors:
+            raise ValidationError(errors)
+
+
+# Twinnings ----------------------------------------------------------------------------
+
+
+class TwinningKind(models.TextChoices):
+    TWIN_TOWN = "twin_town", "Twin town"
+    SISTER_CITY = "sister_city", "Sister city"
+    PARTNER_CITY = "partner_city", "Partner city"
+    FRIENDSHIP_CITY = "friendship_city", "Friendship city"
+
+
+class TwinningStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+
+
+class TwinningQuerySet(CatalogueQuerySet):
+    def involving(self, city):
+        return self.filter(Q(city_a=city) | Q(city_b=city))
+
+    def between(self, city, other):
+        return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
+
+
+class TwinningManager(models.Manager.from_queryset(TwinningQuerySet)):
+    def get_by_natural_key(self, city_a_slug, city_b_slug):
+        return self.get(city_a__slug=city_a_slug, city_b__slug=city_b_slug)
+
+
+class Twinning(CatalogueRecord):
+    """One record per pair of places, found from either side."""
+
+    city_a = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_a")
+    city_b = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_b")
+    kind = models.CharField(
+        max_length=20, choices=TwinningKind.choices, default=TwinningKind.TWIN_TOWN, db_index=True
+    )
+    start_year = year_field("started (year)", db_index=True)
+    start_on = models.DateField("started on", null=True, blank=True)
+    start_precision = precision_field()
+    status = models.CharField(
+        max_length=12, choices=TwinningStatus.choices, default=TwinningStatus.ACTIVE, db_index=True
+    )
+    status_year = year_field("status since (year)")
+    status_on = models.DateField("status since", null=True, blank=True)
+    status_reason = models.TextField("reason for the last status change", blank=True)
+    status_act = models.CharField(
+        "deciding act",
+        max_length=500,
+        blank=True,
+        help_text="The decision behind the last status change, e.g. a council resolution.",
+    )
+    themes = models.ManyToManyField(Theme, related_name="twinnings", blank=True)
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="twinnings", blank=True)
+
+    objects = TwinningManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["city_a__name", "city_b__name"]
+        verbose_name_plural = "twinnings"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(city_a=F("city_b")), name="twinning_not_with_itself"
+            ),
+            models.UniqueConstraint(
+                Least("city_a", "city_b"),
+                Greatest("city_a", "city_b"),
+                name="twinning_pair_unique_either_order",
+                violation_error_message="These two places are already twinned.",
+            ),
+            year_not_after("twinning", "start_year", "status_year"),
+            models.CheckConstraint(
+                condition=Q(start_on__isnull=True)
+                | Q(status_on__isnull=True)
+                | Q(status_on__gte=F("start_on")),
+                name="twinning_status_on_not_before_start_on",
+            ),
+            choice_constraint("twinning", "kind", TwinningKind),
+            choice_constraint("twinning", "status", TwinningStatus),
+            choice_constraint("twinning", "start_precision", DatePrecision, allow_blank=True),
+            review_state_constraint("twinning"),
+        ]
+        indexes = [
+            models.Index(fields=["city_b", "city_a"], name="twinning_city_b_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.city_a.name} – {self.city_b.name}"
+
+    def get_absolute_url(self):
+        return reverse("activities:twinning-detail", kwargs={"pk": self.pk})
+
+    def natural_key(self):
+        return (self.city_a.slug, self.city_b.slug)
+
+    natural_key.dependencies = ["cities.city"]
+
+    def clean(self):
+        errors = {}
+        if self.city_a_id and self.city_a_id == self.city_b_id:
+            errors["city_b"] = "A place cannot be twinned with itself."
+        check_partial_date(
+            errors,
+            "start_year",
+            self.start_year,
+            "start_on",
+            self.start_on,
+            "start_precision",
+            self.start_precision,
+        )
+        if self.status_on and self.status_on > timezone.localdate():
+            errors["status_on"] = "This date is in the future."
+        if self.status_year and self.status_year > timezone.localdate().year:
+            errors["status_year"] = "This year is in the future."
+        if self.start_year and self.status_year and self.status_year < self.start_year:
+            errors["status_year"] = "The status cannot change before the twinning started."
+        if self.start_on and self.status_on and self.status_on < self.start_on:
+            errors["status_on"] = "The status cannot change before the twinning started."
+        if self.status != TwinningStatus.ACTIVE and not self.status_year:
+            errors["status_year"] = "Say when the twinning was suspended or terminated."
+        if errors:
+            raise ValidationError(errors)
+
+    def partner_of(self, city):
+        return self.city_b if city.pk == self.city_a_id else self.city_a
+
+    @property
+    def start_display(self):
+        return format_partial_date(self.start_year, self.start_on, self.start_precision)
+
+
+# Other activities ---------------------------------------------------------------------
+
+
+class ActivityKind(models.TextChoices):
+    DEVELOPMENT = "development", "Development cooperation project"
+    HUMANITARIAN = "humanitarian", "Humanitarian and refugee assistance"
+    OFFICE = "office", "Representation office abroad"
+    TRADE_MISSION = "trade_mission", "Trade and investment mission"
+    MEGA_EVENT = "mega_event", "Mega-event hosted"
+    CAMPAIGN = "campaign", "Advocacy campaign"
+    SUMMIT = "summit", "Summit"
+
+
+class ActivityManager(models.Manager.from_queryset(CatalogueQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Activity(CatalogueRecord):
+    title = models.CharField(max_length=400)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices, db_index=True)
+    lead_city = models.ForeignKey(
+        City, models.PROTECT, null=True, blank=True, related_name="activities_led"
+    )
+    partner_cities = models.ManyToManyField(City, related_name="activities_joined", blank=True)
+    other_partners = models.TextField(
+        blank=True, help_text="National agencies, UN bodies, NGOs... one per line."
+    )
+    start_year = year_field("started (year)", db_index=True)
+    start_on = models.DateField("started on", null=True, blank=True)
+    start_precision = precision_field()
+    end_year = year_field("ended (year)")
+    end_on = models.DateField("ended on", null=True, blank=True)
+    end_precision = precision_field()
+    place = models.ForeignKey(
+        City,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities_held_here",
+        help_text="Where it takes place, when that is not the lead city.",
+    )
+    themes = models.ManyToManyField(Theme, related_name="activities", blank=True)
+    summary = models.TextField(blank=True)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    budget_currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217, e.g. EUR.")
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="activities", blank=True)
+
+    objects = ActivityManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_year", "title"]
+        verbose_name_plural = "activities"
+        constraints = [
+            year_not_after("activity", "start_year", "end_year"),
+            models.CheckConstraint(
+                condition=Q(start_on__isnull=True)
+                | Q(end_on__isnull=True)
+                | Q(end_on__gte=F("start_on")),
+                name="activity_end_on_not_before_start_on",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | ~Q(budget_currency=""),
+                name="activity_budget_has_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gte=0),
+                name="activity_budget_not_negative",
+            ),
+            choice_constraint("activity", "kind", ActivityKind),
+            choice_constraint("activity", "start_precision", DatePrecision, allow_blank=True),
+            choice_constraint("activity", "end_precision", DatePrecision, allow_blank=True),
+            review_state_constraint("activity"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("activities:activity-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        errors = {}
+        check_partial_date(
+            errors,
+            "start_year",
+            self.start_year,
+            "start_on",
+            self.start_on,
+            "start_precision",
+            self.start_precision,
+        )
+        check_partial_date(
+            errors,
+            "end_year",
+            self.end_year,
+            "end_on",
+            self.end_on,
+            "end_precision",
+            self.end_precision,
+        )
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            errors["end_year"] = "An activity cannot end before it started."
+        if self.start_on and self.end_on and self.end_on < self.start_on:
+            errors["end_on"] = "An activity cannot end before it started."
+        if self.budget is not None and not self.budget_currency:
+            errors["budget_currency"] = "Give the currency of the budget."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def start_display(self):
+        return format_partial_date(self.start_year, self.start_on, self.start_precision)
+
+    @property
+    def end_display(self):
+        return format_partial_date(self.end_year, self.end_on, self.end_precision)

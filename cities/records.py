@@ -1,0 +1,77 @@
+"""What every catalogue record shares: a review state and timestamps.
+
+Lives in `cities` because it is the app every other app already depends on.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class DatePrecision(models.TextChoices):
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+
+
+class CatalogueQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(review_state=ReviewState.PUBLISHED)
+
+
+class CatalogueRecord(models.Model):
+    """Abstract base of cities, networks, memberships, agreements, twinnings, activities."""
+
+    review_state = models.CharField(
+        max_length=10,
+        choices=ReviewState.choices,
+        default=ReviewState.PUBLISHED,
+        db_index=True,
+        help_text="Only published records appear on public pages, exports and counts.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        # Not auto_now: fixtures load with their own timestamps, so reloading them
+        # changes nothing.
+        self.updated_at = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_published(self):
+        return self.review_state == ReviewState.PUBLISHED
+
+
+def review_state_constraint(model_name):
+    return models.CheckConstraint(
+        condition=models.Q(review_state__in=ReviewState.values),
+        name=f"{model_name}_review_state_valid",
+    )
+
+
+def choice_constraint(model_name, field, choices, *, allow_blank=False):
+    """A CheckConstraint keeping a choice field to its vocabulary."""
+    condition = models.Q(**{f"{field}__in": list(choices.values)})
+    if allow_blank:
+        condition |= models.Q(**{field: ""})
+    return models.CheckConstraint(condition=condition, name=f"{model_name}_{field}_valid")
+
+
+def format_partial_date(year, date, precision):
+    """'1956', 'January 1956' or '30 January 1956', as precise as the source."""
+    if date and precision == DatePrecision.DAY:
+        return f"{date.day} {date:%B %Y}"
+    if date and precision == DatePrecision.MONTH:
+        return f"{date:%B %Y}"
+    return str(year) if year else ""

@@ -1,0 +1,36 @@
+"""Every named URL without arguments answers 200 with one <h1>."""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+NO_ARG_URLS = [
+    "activities:home",
+    "activities:search",
+    "activities:about",
+    "activities:network-list",
+    "activities:agreement-list",
+    "activities:twinning-list",
+    "activities:activity-list",
+    "cities:city-list",
+]
+
+
+@pytest.mark.parametrize("name", NO_ARG_URLS)
+def test_public_page_answers_with_one_heading(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert response.content.decode().count("<h1") == 1
+
+
+def test_every_argument_free_public_url_is_listed_above():
+    resolver = get_resolver()
+    names = set()
+    for namespace in ("activities", "cities"):
+        _prefix, sub = resolver.namespace_dict[namespace]
+        for name in sub.reverse_dict:
+            if not isinstance(name, str):
+                continue
+            possibilities = sub.reverse_dict.getlist(name)[0][0]
+            if not possibilities[0][1]:
+                names.add(f"{namespace}:{name}")
+    assert names == set(NO_ARG_URLS)
