@@ -204,6 +204,7 @@ class Network(CatalogueRecord):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "networks"
+        permissions = [("publish_network", "Can publish networks")]
         constraints = [
             year_not_after("network", "founded_year", "closed_year"),
             models.CheckConstraint(
@@ -302,6 +303,7 @@ class Membership(CatalogueRecord):
     class Meta:
         ordering = ["network__name", "city__name"]
         verbose_name_plural = "memberships"
+        permissions = [("publish_membership", "Can publish memberships")]
         constraints = [
             models.UniqueConstraint(
                 fields=["network", "city"], name="membership_one_per_city_and_network"
@@ -406,6 +408,7 @@ class Agreement(CatalogueRecord):
     class Meta:
         ordering = ["-signed_year", "title"]
         verbose_name_plural = "agreements"
+        permissions = [("publish_agreement", "Can publish agreements")]
         constraints = [
             year_not_after("agreement", "signed_year", "status_year"),
             choice_constraint("agreement", "kind", AgreementKind),
@@ -568,6 +571,7 @@ class Twinning(CatalogueRecord):
     class Meta:
         ordering = ["city_a__name", "city_b__name"]
         verbose_name_plural = "twinnings"
+        permissions = [("publish_twinning", "Can publish twinnings")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(city_a=F("city_b")), name="twinning_not_with_itself"
@@ -695,6 +699,7 @@ class Activity(CatalogueRecord):
     class Meta:
         ordering = ["-start_year", "title"]
         verbose_name_plural = "activities"
+        permissions = [("publish_activity", "Can publish activities")]
         constraints = [
             year_not_after("activity", "start_year", "end_year"),
             models.CheckConstraint(

@@ -81,6 +81,7 @@ class City(CatalogueRecord):
         ordering = ["name", "country"]
         verbose_name = "city"
         verbose_name_plural = "cities"
+        permissions = [("publish_city", "Can publish cities")]
         constraints = [
             models.UniqueConstraint(
                 fields=["wikidata_id"],
