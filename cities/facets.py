@@ -137,17 +137,18 @@ def yes_no(condition):
     return count
 
 
-def count_subquery(queryset, outer_field):
+def count_subquery(queryset, outer_field, counted="pk", *, distinct=False):
     """An annotation: the number of rows of `queryset` whose `outer_field` is the outer row.
 
-    `queryset` is already filtered (published...), not yet tied to the outer row.
+    `queryset` is already filtered (published...), not yet tied to the outer row;
+    `counted` with `distinct` counts distinct values instead of rows.
     """
     return Coalesce(
         Subquery(
             queryset.filter(**{outer_field: OuterRef("pk")})
             .order_by()
             .values(outer_field)
-            .annotate(n=Count("pk"))
+            .annotate(n=Count(counted, distinct=distinct))
             .values("n")[:1]
         ),
         0,

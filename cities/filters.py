@@ -78,6 +78,16 @@ class CountryFilter(django_filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class CountryPairFilter(django_filters.CharFilter):
+    """`?country_pair=DE-FR`: the filter method receives the sorted pair of codes."""
+
+    field_class = CountryPairField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "e.g. DE-FR"}))
+        super().__init__(*args, **kwargs)
+
+
 class YearFilter(django_filters.NumberFilter):
     field_class = BoundedIntegerField
 

@@ -27,6 +27,8 @@ def as_param(value):
     """How a cleaned or grouped value is written in a URL."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "-".join(value)
     slug = getattr(value, "slug", None)
     if slug is not None:
         return slug
@@ -233,7 +235,7 @@ class CatalogueListView(FilterView):
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
-            labels = {} if isinstance(field, ModelChoiceField) else dict(field.choices)
+            labels = {} if isinstance(field, ModelChoiceField) else dict(getattr(field, "choices", ()))
             chosen = cleaned.get(facet.name)
             if chosen in (None, "", []):
                 chosen = []
