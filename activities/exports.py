@@ -30,9 +30,7 @@ NETWORK_COLUMNS = [
     Column("closed_year", lambda n: n.closed_year, "Year closed or merged; empty if active."),
     Column("merged_into", lambda n: n.merged_into.slug if n.merged_into else "", "Successor."),
     Column("headquarters", lambda n: slug_of(n.headquarters), "City slug of the headquarters."),
-    Column(
-        "headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."
-    ),
+    Column("headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
     Column("members_listed", lambda n: n.member_total, "Published member cities catalogued."),
     Column("member_count_reported", lambda n: n.member_count, "Member count it reports."),

@@ -99,5 +99,3 @@ def twinning_country_pairs(queryset):
         ("-".join(pair), f"{countries.name(pair[0])} – {countries.name(pair[1])}", n)
         for pair, n in totals.items()
     ]
-
-

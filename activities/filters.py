@@ -15,8 +15,8 @@ from cities.filters import (
     SlugChoiceFilter,
     YearFilter,
     YesNoFilter,
-    ordering_filter,
     only,
+    ordering_filter,
 )
 from cities.models import City
 from cities.records import ReviewState
@@ -58,9 +58,7 @@ def field_filter():
 
 
 def city_filter(label):
-    return SlugChoiceFilter(
-        queryset=City.objects.published(), method="filter_city", label=label
-    )
+    return SlugChoiceFilter(queryset=City.objects.published(), method="filter_city", label=label)
 
 
 class ThemedFilterSet(CatalogueFilterSet):

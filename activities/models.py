@@ -376,9 +376,7 @@ class AgreementQuerySet(CatalogueQuerySet):
         return (
             self.select_related("network", "place")
             .prefetch_related("themes")
-            .annotate(
-                party_count=count_subquery(parties, "agreement", "city", distinct=True)
-            )
+            .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
         )
 
 

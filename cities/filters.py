@@ -201,9 +201,9 @@ def has_twinning_condition():
     """Exists: a published twinning with a published partner, on either side."""
     twinning = _twinning_model()
     published = twinning.objects.filter(review_state=PUBLISHED)
-    return Q(
-        Exists(published.filter(city_a=OuterRef("pk"), city_b__review_state=PUBLISHED))
-    ) | Q(Exists(published.filter(city_b=OuterRef("pk"), city_a__review_state=PUBLISHED)))
+    return Q(Exists(published.filter(city_a=OuterRef("pk"), city_b__review_state=PUBLISHED))) | Q(
+        Exists(published.filter(city_b=OuterRef("pk"), city_a__review_state=PUBLISHED))
+    )
 
 
 def _published_memberships():
@@ -230,9 +230,7 @@ class CityFilterSet(CatalogueFilterSet):
         field_name="population", lookup_expr="lte", label="Population at most"
     )
     network = SlugChoiceFilter(
-        queryset=lambda request: published_network_model().objects.filter(
-            review_state=PUBLISHED
-        ),
+        queryset=lambda request: published_network_model().objects.filter(review_state=PUBLISHED),
         method="filter_network",
         label="Member of network",
         widget=forms.Select,

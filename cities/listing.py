@@ -235,7 +235,9 @@ class CatalogueListView(FilterView):
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
-            labels = {} if isinstance(field, ModelChoiceField) else dict(getattr(field, "choices", ()))
+            labels = {}
+            if not isinstance(field, ModelChoiceField):
+                labels = dict(getattr(field, "choices", ()))
             chosen = cleaned.get(facet.name)
             if chosen in (None, "", []):
                 chosen = []
@@ -252,8 +254,10 @@ class CatalogueListView(FilterView):
                     continue
                 is_selected = value in selected
                 if is_selected:
-                    url = self.query.without(facet.name, value) if facet.multiple else (
-                        self.query.without(facet.name)
+                    url = (
+                        self.query.without(facet.name, value)
+                        if facet.multiple
+                        else (self.query.without(facet.name))
                     )
                 elif facet.multiple:
                     url = self.query.adding(facet.name, value)
@@ -288,15 +292,13 @@ class CatalogueListView(FilterView):
         current = ordering[0]
         cells = []
         for label, param, numeric in self.columns:
-            if not param:
-                cells.append(HeaderCell(label, numeric=numeric))
-                continue
-            if current == param:
-                cells.append(HeaderCell(label, self.query.setting("ordering", f"-{param}"), "ascending", numeric))
-            elif current == f"-{param}":
-                cells.append(HeaderCell(label, self.query.setting("ordering", param), "descending", numeric))
-            else:
-                cells.append(HeaderCell(label, self.query.setting("ordering", param), "", numeric))
+            cell = HeaderCell(label, numeric=numeric)
+            if param:
+                # A sorted column's link reverses it; any other sorts ascending.
+                cell.sort = {param: "ascending", f"-{param}": "descending"}.get(current, "")
+                target = f"-{param}" if cell.sort == "ascending" else param
+                cell.url = self.query.setting("ordering", target)
+            cells.append(cell)
         return cells
 
     def page_links(self, page):

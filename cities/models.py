@@ -49,9 +49,7 @@ class CityQuerySet(CatalogueQuerySet):
             )
             + count_subquery(twinnings.filter(city_a__review_state=published), "city_b"),
             network_count=count_subquery(
-                membership.objects.filter(
-                    review_state=published, network__review_state=published
-                ),
+                membership.objects.filter(review_state=published, network__review_state=published),
                 "city",
             ),
         )
