@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,3 +148,11 @@ def test_list_page_links_to_both_downloads_with_its_filters(client, catalogue):
     assert "these 3 results" in content
     assert 'href="?country=FR&amp;format=csv"' in content
     assert 'href="?country=FR&amp;format=json"' in content
+
+
+@pytest.mark.parametrize(("url_name", "name", "columns", "query", "key"), EXPORTS)
+def test_every_export_column_is_documented_in_order(url_name, name, columns, query, key):
+    docs = (settings.BASE_DIR / "docs" / "exports.md").read_text()
+    section = docs.split(f"(`{reverse(url_name)}`)", 1)[1].split("###", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
+    assert documented == [column.name for column in columns] + ["url"]
