@@ -111,11 +111,11 @@ BAD_QUERIES = [
 
 
 @pytest.mark.parametrize("url_name", LIST_URLS)
-@pytest.mark.parametrize("query", BAD_QUERIES)
-def test_bad_input_never_gives_a_server_error(client, catalogue, url_name, query):
-    response = client.get(reverse(url_name) + "?" + query)
-    assert response.status_code == 200
-    assert response.content.decode().count("<h1") == 1
+def test_bad_input_never_gives_a_server_error(client, catalogue, url_name):
+    for query in BAD_QUERIES:
+        response = client.get(reverse(url_name) + "?" + query)
+        assert response.status_code == 200, query
+        assert response.content.decode().count("<h1") == 1, query
 
 
 def test_invalid_filter_is_named_on_the_page(client, catalogue):
