@@ -16,13 +16,16 @@ from django.utils import timezone
 
 from .regions import region_of
 
+# Twinnings drawn from Wikipedia's lists are CC BY-SA 4.0, so the catalogue as a whole
+# is shared alike; GeoNames (CC BY 4.0) is compatible with that.
 LICENCE = (
-    "Catalogue records: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); "
-    "coordinates and populations: GeoNames, CC BY 4.0."
+    "CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/): the catalogue "
+    "includes facts from Wikipedia (CC BY-SA 4.0) and GeoNames (CC BY 4.0)."
 )
 CREDIT = (
     "CityDiplo, a catalogue of city diplomacy; each record cites its sources on its page. "
-    "Coordinates and populations from GeoNames (https://www.geonames.org/)."
+    "Twin-town lists: Wikipedia contributors, compiled by Hekman/twincities. "
+    "Coordinates and populations: GeoNames (https://www.geonames.org/)."
 )
 CHUNK_SIZE = 2000
 FORMATS = ("csv", "json")
