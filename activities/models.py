@@ -4,7 +4,7 @@ parties, twinnings, other activities, and the themes and sources they cite."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from cities.records import (
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
+    ReviewState,
     choice_constraint,
     format_partial_date,
     review_state_constraint,
@@ -118,7 +119,33 @@ class Source(models.Model):
         return (self.key,)
 
 
-class ThemeManager(models.Manager):
+class ThemeQuerySet(models.QuerySet):
+    def search(self, q):
+        """Themes whose name contains `q` (any case); a blank `q` filters nothing."""
+        q = q.strip()
+        return self.filter(name__icontains=q) if q else self
+
+    def for_detail(self):
+        """A theme with its published networks, agreements, twinnings and activities."""
+        return self.prefetch_related(
+            Prefetch("networks", Network.objects.published(), to_attr="published_networks"),
+            Prefetch("agreements", Agreement.objects.published(), to_attr="published_agreements"),
+            Prefetch(
+                "twinnings",
+                Twinning.objects.published()
+                .with_published_cities()
+                .select_related("city_a", "city_b"),
+                to_attr="published_twinnings",
+            ),
+            Prefetch(
+                "activities",
+                Activity.objects.published().select_related("lead_city"),
+                to_attr="published_activities",
+            ),
+        )
+
+
+class ThemeManager(models.Manager.from_queryset(ThemeQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -160,6 +187,37 @@ class NetworkScope(models.TextChoices):
 class NetworkQuerySet(CatalogueQuerySet):
     def active(self):
         return self.filter(closed_year__isnull=True)
+
+    def search(self, q):
+        """Networks whose name or acronym contains `q` (any case); blank filters nothing."""
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(Q(name__icontains=q) | Q(acronym__icontains=q))
+
+    def for_detail(self):
+        """A network with its published members, agreements and history, in fixed queries."""
+        published = ReviewState.PUBLISHED
+        return self.select_related(
+            "founding_place", "headquarters", "merged_into"
+        ).prefetch_related(
+            Prefetch(
+                "memberships",
+                Membership.objects.published()
+                .filter(city__review_state=published)
+                .select_related("city")
+                .order_by("city__country", "city__name"),
+                to_attr="published_memberships",
+            ),
+            Prefetch(
+                "agreements",
+                Agreement.objects.published().select_related("place"),
+                to_attr="published_agreements",
+            ),
+            Prefetch("merged_from", Network.objects.published(), to_attr="published_merged_from"),
+            "themes",
+            "sources",
+        )
 
 
 class NetworkManager(models.Manager.from_queryset(NetworkQuerySet)):
@@ -356,7 +414,30 @@ class AgreementStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class AgreementManager(models.Manager.from_queryset(CatalogueQuerySet)):
+class AgreementQuerySet(CatalogueQuerySet):
+    def search(self, q):
+        """Agreements whose title or forum contains `q` (any case); blank filters nothing."""
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(Q(title__icontains=q) | Q(forum__icontains=q))
+
+    def for_detail(self):
+        """An agreement with its participants (published cities only), themes, sources."""
+        return self.select_related("place", "network").prefetch_related(
+            Prefetch(
+                "parties",
+                AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
+                .select_related("city")
+                .order_by("date", "year", "city__name"),
+                to_attr="published_parties",
+            ),
+            "themes",
+            "sources",
+        )
+
+
+class AgreementManager(models.Manager.from_queryset(AgreementQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -532,6 +613,23 @@ class TwinningQuerySet(CatalogueQuerySet):
     def between(self, city, other):
         return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
 
+    def with_published_cities(self):
+        """Only pairs whose two places are both published."""
+        published = ReviewState.PUBLISHED
+        return self.filter(city_a__review_state=published, city_b__review_state=published)
+
+    def search(self, q):
+        """Twinnings where either place matches `City.objects.search(q)`; blank filters
+        nothing."""
+        q = q.strip()
+        if not q:
+            return self
+        places = City.objects.search(q).values("pk")
+        return self.filter(Q(city_a__in=places) | Q(city_b__in=places))
+
+    def for_detail(self):
+        return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
+
 
 class TwinningManager(models.Manager.from_queryset(TwinningQuerySet)):
     def get_by_natural_key(self, city_a_slug, city_b_slug):
@@ -656,7 +754,26 @@ class ActivityKind(models.TextChoices):
     SUMMIT = "summit", "Summit"
 
 
-class ActivityManager(models.Manager.from_queryset(CatalogueQuerySet)):
+class ActivityQuerySet(CatalogueQuerySet):
+    def search(self, q):
+        """Activities whose title contains `q` (any case); blank filters nothing."""
+        q = q.strip()
+        return self.filter(title__icontains=q) if q else self
+
+    def for_detail(self):
+        """An activity with its place, lead and published partner cities, themes, sources."""
+        return self.select_related("lead_city", "place").prefetch_related(
+            Prefetch(
+                "partner_cities",
+                City.objects.published(),
+                to_attr="published_partner_cities",
+            ),
+            "themes",
+            "sources",
+        )
+
+
+class ActivityManager(models.Manager.from_queryset(ActivityQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
