@@ -11,11 +11,12 @@ from django_countries import countries
 from cities.charts import bar_chart, timeline
 from cities.maps import compact_points, map_data
 from cities.models import City
-from cities.records import DatePrecision, format_partial_date
+from cities.records import DatePrecision, ReviewState, format_partial_date
 from cities.regions import Region, region_of
 
 from .models import Activity, Agreement, Membership, Network, Theme, Twinning, TwinningStatus
 
+PUBLISHED = ReviewState.PUBLISHED
 HOME_MAP_LIMIT = 2000  # markers on the home map: the most populous published cities
 RECENT_LIMIT = 8
 SEARCH_MAX_LENGTH = 200
@@ -29,9 +30,9 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         cities = City.objects.published()
         located = cities.located()
+        twinnings = Twinning.objects.published().with_published_cities()
         per_decade = (
-            Twinning.objects.published()
-            .filter(start_year__isnull=False)
+            twinnings.filter(start_year__isnull=False)
             .annotate(decade=F("start_year") / 10 * 10)
             .values_list("decade")
             .annotate(count=Count("pk"))
@@ -47,7 +48,7 @@ class HomeView(TemplateView):
                 ("Cities and places", cities.count(), reverse("cities:city-list")),
                 (
                     "Twinnings",
-                    Twinning.objects.published().count(),
+                    twinnings.count(),
                     reverse("activities:twinning-list"),
                 ),
                 (
@@ -55,7 +56,13 @@ class HomeView(TemplateView):
                     Network.objects.published().count(),
                     reverse("activities:network-list"),
                 ),
-                ("Network memberships", Membership.objects.published().count(), None),
+                (
+                    "Network memberships",
+                    Membership.objects.published()
+                    .filter(city__review_state=PUBLISHED, network__review_state=PUBLISHED)
+                    .count(),
+                    None,
+                ),
                 (
                     "Agreements",
                     Agreement.objects.published().count(),
