@@ -223,7 +223,10 @@ class NetworkDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         network = self.object
-        members = network.published_memberships
+        members = sorted(
+            network.published_memberships,
+            key=lambda membership: (membership.city.country.name, membership.city.name),
+        )
         per_country = Counter(membership.city.country.code for membership in members)
         country = self.request.GET.get("country", "").strip().upper()
         country_problem = ""

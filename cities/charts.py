@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-WIDTH = 640  # viewBox units; the SVG scales to its container
+WIDTH = 640  # viewBox units of the bar charts; the SVG scales to its container
+TIMELINE_WIDTH = 800
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Bar:
     y: float
     width: float
     height: float
+    show_label: bool = True
 
     @property
     def centre(self):
@@ -58,7 +60,8 @@ def bar_chart(counts, *, title, desc, height=220):
     chart.max_value = max(value for _label, value in counts) or 1
     chart.baseline = height - bottom
     slot = (WIDTH - 2 * side) / len(counts)
-    bar_width = max(slot * 0.7, 2)
+    bar_width = min(max(slot * 0.7, 2), 72)
+    label_every = -(-len(counts) // 12)  # at most about 12 axis labels fit
     for index, (label, value) in enumerate(counts):
         bar_height = (height - top - bottom) * value / chart.max_value
         chart.bars.append(
@@ -69,6 +72,7 @@ def bar_chart(counts, *, title, desc, height=220):
                 y=round(chart.baseline - bar_height, 1),
                 width=round(bar_width, 1),
                 height=round(bar_height, 1),
+                show_label=index % label_every == 0,
             )
         )
     return chart
@@ -91,16 +95,16 @@ class Span:
 
     @property
     def bar_y(self):
-        return self.y + 12
+        return self.y + 15
 
     @property
     def text_y(self):
-        return self.y + 9
+        return self.y + 12
 
     @property
     def label_on_left(self):
         """Late spans end their label at the bar's end so it stays inside the chart."""
-        return self.x1 > WIDTH * 0.5
+        return self.x1 > TIMELINE_WIDTH * 0.5
 
     @property
     def label_x(self):
@@ -113,7 +117,7 @@ class Timeline:
     desc: str
     spans: list
     ticks: list = field(default_factory=list)
-    width: int = WIDTH
+    width: int = TIMELINE_WIDTH
     height: int = 0
     axis_y: float = 0
 
@@ -125,7 +129,7 @@ class Timeline:
         return self.axis_y + 16
 
 
-def timeline(items, *, title, desc, row_height=22):
+def timeline(items, *, title, desc, row_height=25):
     """One row per (label, start_year, end_year or None, state, url), left to right by year.
 
     Items without a start year are left out (the caller lists them elsewhere); an open
@@ -140,8 +144,8 @@ def timeline(items, *, title, desc, row_height=22):
     last = max(max(item[2] or this_year, item[1]) for item in items)
     last = max(last, this_year)
     span_years = max(last - first, 1)
-    left, right, top = 8, 8, 8
-    usable = WIDTH - left - right
+    left, right, top = 24, 24, 8
+    usable = TIMELINE_WIDTH - left - right
 
     def x_of(year):
         return round(left + usable * (year - first) / span_years, 1)

@@ -69,7 +69,7 @@ def test_city_map_draws_the_city_and_its_twins(client, small_catalogue):
 
 def test_city_twinning_timeline_is_server_rendered_svg(client, small_catalogue):
     html = page(client, "/cities/coventry-gb/")
-    svg = html[html.index('<svg viewBox="0 0 640') :]
+    svg = html[html.index('<svg viewBox="0 0 800') :]
     svg = svg[: svg.index("</svg>")]
     assert "<title" in svg and "<desc" in svg
     assert "Volgograd (1944–2022)" in svg

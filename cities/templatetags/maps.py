@@ -1,5 +1,6 @@
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 
 register = template.Library()
 
@@ -13,4 +14,5 @@ def leaflet_map(data_id, label, size=""):
         "size": size,
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "outline_url": static("vendor/world-atlas/land-110m.geojson"),
     }

@@ -6,7 +6,8 @@
  * {"compact": [[lat, lng, name, slug]], "url_template": ".../__slug__/"}.
  * data-tile-url and data-tile-attribution come from settings.MAP_TILE_URL and
  * MAP_TILE_ATTRIBUTION. Markers and lines are vectors, so they are drawn whether or
- * not the tiles load (offline, blocked tile server).
+ * not the tiles load (offline, blocked tile server); data-outline-url names a small
+ * vendored land outline drawn beneath the tiles, so coastlines show even then.
  */
 (function () {
   "use strict";
@@ -44,6 +45,18 @@
     return link;
   }
 
+  function drawOutline(map, url) {
+    if (!url || !window.fetch) { return; }
+    map.createPane("land").style.zIndex = 150;  // beneath the tiles (200)
+    fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (land) {
+      if (land) {
+        L.geoJSON(land, { pane: "land", className: "map-land", interactive: false }).addTo(map);
+      }
+    }).catch(function () { /* markers are drawn already; the outline is a nicety */ });
+  }
+
   function draw(element) {
     var source = document.getElementById(element.getAttribute("data-map"));
     if (!source || typeof L === "undefined") { return; }
@@ -58,6 +71,7 @@
     });
     tiles.on("tileerror", function () { element.classList.add("map-no-tiles"); });
     tiles.addTo(map);
+    drawOutline(map, element.getAttribute("data-outline-url"));
 
     var focus = points.filter(function (p) { return p.focus; })[0];
     points.forEach(function (p) {
