@@ -1,6 +1,5 @@
 """Browser tests: Playwright driving Debian's headless chromium against live_server."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -9,24 +8,26 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-# Playwright's sync API runs an event loop in the test thread; the test's own ORM calls
-# (fixtures writing rows for live_server to serve) are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
+    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not executable:
         pytest.skip("chromium is missing: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-            args=CHROMIUM_ARGS,
-        )
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop in the test thread, so Django takes the
+    # tests' own ORM calls (fixtures writing rows for live_server) for async code. They
+    # are plain synchronous code; allow them while the browser lives, and only then (the
+    # deploy check refuses this variable, and other tests run `check --deploy`).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(executable), args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
