@@ -19,6 +19,7 @@ from cities.records import (
     choice_constraint,
     format_partial_date,
     review_state_constraint,
+    search_words,
 )
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
@@ -120,10 +121,11 @@ class Source(models.Model):
 
 
 class ThemeQuerySet(models.QuerySet):
+    SEARCH_FIELDS = ("name", "slug", "description")
+
     def search(self, q):
-        """Themes whose name contains `q` (any case); a blank `q` filters nothing."""
-        q = q.strip()
-        return self.filter(name__icontains=q) if q else self
+        """Themes with every word of `q` in their name, slug or description."""
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         """A theme with its published networks, agreements, twinnings and activities."""
@@ -188,12 +190,11 @@ class NetworkQuerySet(CatalogueQuerySet):
     def active(self):
         return self.filter(closed_year__isnull=True)
 
+    SEARCH_FIELDS = ("name", "acronym", "slug", "summary", "region_covered")
+
     def search(self, q):
-        """Networks whose name or acronym contains `q` (any case); blank filters nothing."""
-        q = q.strip()
-        if not q:
-            return self
-        return self.filter(Q(name__icontains=q) | Q(acronym__icontains=q))
+        """Networks with every word of `q` in their name, acronym, slug, summary or region."""
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         """A network with its published members, agreements and history, in fixed queries."""
@@ -415,12 +416,11 @@ class AgreementStatus(models.TextChoices):
 
 
 class AgreementQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("title", "slug", "summary", "forum")
+
     def search(self, q):
-        """Agreements whose title or forum contains `q` (any case); blank filters nothing."""
-        q = q.strip()
-        if not q:
-            return self
-        return self.filter(Q(title__icontains=q) | Q(forum__icontains=q))
+        """Agreements with every word of `q` in their title, slug, summary or forum."""
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         """An agreement with its participants (published cities only), themes, sources."""
@@ -618,14 +618,19 @@ class TwinningQuerySet(CatalogueQuerySet):
         published = ReviewState.PUBLISHED
         return self.filter(city_a__review_state=published, city_b__review_state=published)
 
+    SEARCH_FIELDS = (
+        "city_a__name",
+        "city_b__name",
+        "city_a__alternate_names",
+        "city_b__alternate_names",
+        "status_reason",
+        "status_act",
+        "notes",
+    )
+
     def search(self, q):
-        """Twinnings where either place matches `City.objects.search(q)`; blank filters
-        nothing."""
-        q = q.strip()
-        if not q:
-            return self
-        places = City.objects.search(q).values("pk")
-        return self.filter(Q(city_a__in=places) | Q(city_b__in=places))
+        """Twinnings with every word of `q` in a place's names, status reason, act or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
@@ -755,10 +760,11 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("title", "slug", "summary", "other_partners", "lead_city__name")
+
     def search(self, q):
-        """Activities whose title contains `q` (any case); blank filters nothing."""
-        q = q.strip()
-        return self.filter(title__icontains=q) if q else self
+        """Activities with every word of `q` in title, slug, summary, partners or lead city."""
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         """An activity with its place, lead and published partner cities, themes, sources."""

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
@@ -12,6 +12,7 @@ from .records import (
     ReviewState,
     choice_constraint,
     review_state_constraint,
+    search_words,
 )
 from .regions import countries_in, region_of
 
@@ -32,15 +33,14 @@ class CityQuerySet(CatalogueQuerySet):
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
 
+    SEARCH_FIELDS = ("name", "alternate_names", "subdivision", "slug")
+
     def search(self, q):
-        """Places whose name or one of its alternate names contains `q` (any case).
+        """Places with every word of `q` in their name, other names, subdivision or slug.
 
         A blank `q` filters nothing. A later issue puts full-text search behind this name.
         """
-        q = q.strip()
-        if not q:
-            return self
-        return self.filter(Q(name__icontains=q) | Q(alternate_names__icontains=q))
+        return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
         """A city with everything its page shows, in a fixed number of queries.

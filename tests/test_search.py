@@ -131,3 +131,11 @@ def test_search_query_count_is_fixed(
         make_city(f"Coventry copy {n}", "GB")
     with django_assert_max_num_queries(7):
         client.get("/search/", {"q": "coventry"})
+
+
+def test_search_needs_every_word_somewhere(small_catalogue):
+    assert list(Twinning.objects.search("coventry volgograd")) == [
+        small_catalogue["volgograd_link"]
+    ]
+    assert list(Network.objects.search('"cities for" cfp')) == [small_catalogue["network"]]
+    assert not City.objects.search("coventry paris").exists()
