@@ -18,7 +18,7 @@ from .models import Activity, Agreement, Membership, Network, Theme, Twinning, T
 
 PUBLISHED = ReviewState.PUBLISHED
 HOME_MAP_LIMIT = 2000  # markers on the home map: the most populous published cities
-RECENT_LIMIT = 8
+RECENT_PER_KIND = 2
 SEARCH_MAX_LENGTH = 200
 SEARCH_SHOWN = 10  # results shown per kind; the list page has the rest
 
@@ -103,27 +103,29 @@ class HomeView(TemplateView):
                 desc="One bar per network, from its founding year to its closure or merger, "
                 "or to today when still active.",
             ),
-            recent=recent_records(RECENT_LIMIT),
+            recent=recent_records(RECENT_PER_KIND),
         )
         return context
 
 
-def recent_records(limit):
-    """The `limit` most recently added published records of any kind, newest first."""
+def recent_records(per_kind):
+    """The `per_kind` most recently added published records of each kind, newest first
+    (a catalogue loaded in one go gives every row the same time, so no kind crowds out
+    the others)."""
     kinds = [
         ("City", City.objects.published()),
-        ("Twinning", Twinning.objects.published().select_related("city_a", "city_b")),
+        ("Twinning", Twinning.objects.published().with_published_cities()),
         ("Network", Network.objects.published()),
         ("Agreement", Agreement.objects.published()),
         ("Activity", Activity.objects.published()),
     ]
-    records = [
-        (record.created_at, kind, record)
-        for kind, queryset in kinds
-        for record in queryset.order_by("-created_at", "-pk")[:limit]
-    ]
-    records.sort(key=lambda row: row[0], reverse=True)
-    return [(kind, record) for _created, kind, record in records[:limit]]
+    records = []
+    for kind, queryset in kinds:
+        if kind == "Twinning":
+            queryset = queryset.select_related("city_a", "city_b")
+        records += [(kind, record) for record in queryset.order_by("-created_at", "-pk")[:per_kind]]
+    records.sort(key=lambda row: row[1].created_at, reverse=True)
+    return records
 
 
 @dataclass

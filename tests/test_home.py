@@ -61,8 +61,16 @@ def test_home_charts_networks_by_founding_year(client, small_catalogue):
 
 def test_home_lists_recent_published_records(client, small_catalogue):
     response, html = home(client)
-    recent = [record for _kind, record in response.context["recent"]]
-    assert len(recent) == 8
+    recent = response.context["recent"]
+    assert [kind for kind, _record in recent].count("City") == 2
+    assert {kind for kind, _record in recent} == {
+        "City",
+        "Twinning",
+        "Network",
+        "Agreement",
+        "Activity",
+    }
+    recent = [record for _kind, record in recent]
     assert small_catalogue["draft_pact"] not in recent
     assert small_catalogue["hidden"] not in recent
     assert "Secret Pact" not in html

@@ -64,7 +64,7 @@
     var points = readPoints(data);
     nearFocus(points);
 
-    var map = L.map(element, { scrollWheelZoom: false });
+    var map = L.map(element, { scrollWheelZoom: false, zoomSnap: 0.25 });
     var tiles = L.tileLayer(element.getAttribute("data-tile-url"), {
       attribution: element.getAttribute("data-tile-attribution"),
       maxZoom: 18
