@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from cities.facets import count_subquery
 from cities.models import City
 from cities.records import (
     CatalogueQuerySet,
@@ -218,6 +219,17 @@ class NetworkQuerySet(CatalogueQuerySet):
             Prefetch("merged_from", Network.objects.published(), to_attr="published_merged_from"),
             "themes",
             "sources",
+        )
+
+    def for_list(self):
+        """Headquarters, themes and the number of published members, in constant queries."""
+        members = Membership.objects.filter(
+            review_state=ReviewState.PUBLISHED, city__review_state=ReviewState.PUBLISHED
+        )
+        return (
+            self.select_related("headquarters", "merged_into")
+            .prefetch_related("themes")
+            .annotate(member_total=count_subquery(members, "network"))
         )
 
 
@@ -436,6 +448,15 @@ class AgreementQuerySet(CatalogueQuerySet):
             "sources",
         )
 
+    def for_list(self):
+        """Network, place, themes and the number of cities taking part."""
+        parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
+        return (
+            self.select_related("network", "place")
+            .prefetch_related("themes")
+            .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
+        )
+
 
 class AgreementManager(models.Manager.from_queryset(AgreementQuerySet)):
     def get_by_natural_key(self, slug):
@@ -607,6 +628,20 @@ class TwinningStatus(models.TextChoices):
 
 
 class TwinningQuerySet(CatalogueQuerySet):
+    def published(self):
+        """Published twinnings between two published places (a draft city stays hidden)."""
+        return (
+            super()
+            .published()
+            .filter(
+                city_a__review_state=ReviewState.PUBLISHED,
+                city_b__review_state=ReviewState.PUBLISHED,
+            )
+        )
+
+    def for_list(self):
+        return self.select_related("city_a", "city_b").prefetch_related("themes")
+
     def involving(self, city):
         return self.filter(Q(city_a=city) | Q(city_b=city))
 
@@ -776,6 +811,24 @@ class ActivityQuerySet(CatalogueQuerySet):
             ),
             "themes",
             "sources",
+        )
+
+    def for_list(self):
+        """Lead city, place, themes, published partner cities and their number."""
+        published_cities = City.objects.published()
+        return (
+            self.select_related("lead_city", "place")
+            .prefetch_related(
+                "themes", models.Prefetch("partner_cities", queryset=published_cities)
+            )
+            .annotate(
+                partner_count=count_subquery(
+                    Activity.partner_cities.through.objects.filter(
+                        city__review_state=ReviewState.PUBLISHED
+                    ),
+                    "activity",
+                )
+            )
         )
 
 
