@@ -4,7 +4,7 @@ parties, twinnings, other activities, and the themes and sources they cite."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from cities.records import (
     choice_constraint,
     format_partial_date,
     review_state_constraint,
+    search_words,
 )
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
@@ -120,7 +121,34 @@ class Source(models.Model):
         return (self.key,)
 
 
-class ThemeManager(models.Manager):
+class ThemeQuerySet(models.QuerySet):
+    SEARCH_FIELDS = ("name", "slug", "description")
+
+    def search(self, q):
+        """Themes with every word of `q` in their name, slug or description."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        """A theme with its published networks, agreements, twinnings and activities."""
+        return self.prefetch_related(
+            Prefetch("networks", Network.objects.published(), to_attr="published_networks"),
+            Prefetch("agreements", Agreement.objects.published(), to_attr="published_agreements"),
+            Prefetch(
+                "twinnings",
+                Twinning.objects.published()
+                .with_published_cities()
+                .select_related("city_a", "city_b"),
+                to_attr="published_twinnings",
+            ),
+            Prefetch(
+                "activities",
+                Activity.objects.published().select_related("lead_city"),
+                to_attr="published_activities",
+            ),
+        )
+
+
+class ThemeManager(models.Manager.from_queryset(ThemeQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -162,6 +190,36 @@ class NetworkScope(models.TextChoices):
 class NetworkQuerySet(CatalogueQuerySet):
     def active(self):
         return self.filter(closed_year__isnull=True)
+
+    SEARCH_FIELDS = ("name", "acronym", "slug", "summary", "region_covered")
+
+    def search(self, q):
+        """Networks with every word of `q` in their name, acronym, slug, summary or region."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        """A network with its published members, agreements and history, in fixed queries."""
+        published = ReviewState.PUBLISHED
+        return self.select_related(
+            "founding_place", "headquarters", "merged_into"
+        ).prefetch_related(
+            Prefetch(
+                "memberships",
+                Membership.objects.published()
+                .filter(city__review_state=published)
+                .select_related("city")
+                .order_by("city__country", "city__name"),
+                to_attr="published_memberships",
+            ),
+            Prefetch(
+                "agreements",
+                Agreement.objects.published().select_related("place"),
+                to_attr="published_agreements",
+            ),
+            Prefetch("merged_from", Network.objects.published(), to_attr="published_merged_from"),
+            "themes",
+            "sources",
+        )
 
     def for_list(self):
         """Headquarters, themes and the number of published members, in constant queries."""
@@ -370,6 +428,26 @@ class AgreementStatus(models.TextChoices):
 
 
 class AgreementQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("title", "slug", "summary", "forum")
+
+    def search(self, q):
+        """Agreements with every word of `q` in their title, slug, summary or forum."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        """An agreement with its participants (published cities only), themes, sources."""
+        return self.select_related("place", "network").prefetch_related(
+            Prefetch(
+                "parties",
+                AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
+                .select_related("city")
+                .order_by("date", "year", "city__name"),
+                to_attr="published_parties",
+            ),
+            "themes",
+            "sources",
+        )
+
     def for_list(self):
         """Network, place, themes and the number of cities taking part."""
         parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
@@ -570,6 +648,28 @@ class TwinningQuerySet(CatalogueQuerySet):
     def between(self, city, other):
         return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
 
+    def with_published_cities(self):
+        """Only pairs whose two places are both published."""
+        published = ReviewState.PUBLISHED
+        return self.filter(city_a__review_state=published, city_b__review_state=published)
+
+    SEARCH_FIELDS = (
+        "city_a__name",
+        "city_b__name",
+        "city_a__alternate_names",
+        "city_b__alternate_names",
+        "status_reason",
+        "status_act",
+        "notes",
+    )
+
+    def search(self, q):
+        """Twinnings with every word of `q` in a place's names, status reason, act or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
+
 
 class TwinningManager(models.Manager.from_queryset(TwinningQuerySet)):
     def get_by_natural_key(self, city_a_slug, city_b_slug):
@@ -695,6 +795,24 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("title", "slug", "summary", "other_partners", "lead_city__name")
+
+    def search(self, q):
+        """Activities with every word of `q` in title, slug, summary, partners or lead city."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        """An activity with its place, lead and published partner cities, themes, sources."""
+        return self.select_related("lead_city", "place").prefetch_related(
+            Prefetch(
+                "partner_cities",
+                City.objects.published(),
+                to_attr="published_partner_cities",
+            ),
+            "themes",
+            "sources",
+        )
+
     def for_list(self):
         """Lead city, place, themes, published partner cities and their number."""
         published_cities = City.objects.published()

@@ -1,22 +1,212 @@
-from django.views.generic import DetailView, TemplateView
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.db.models import Count, F
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import DetailView, TemplateView
+from django_countries import countries
+
+from cities.charts import bar_chart, timeline
 from cities.listing import CatalogueListView
+from cities.maps import compact_points, map_data
+from cities.models import City
+from cities.records import DatePrecision, ReviewState, format_partial_date
+from cities.regions import Region, region_of
 
 from . import exports
 from .filters import ActivityFilterSet, AgreementFilterSet, NetworkFilterSet, TwinningFilterSet
-from .models import Activity, Agreement, Network, Theme, Twinning
+from .models import Activity, Agreement, Membership, Network, Theme, Twinning, TwinningStatus
+
+PUBLISHED = ReviewState.PUBLISHED
+HOME_MAP_LIMIT = 2000  # markers on the home map: the most populous published cities
+RECENT_PER_KIND = 2
+SEARCH_MAX_LENGTH = 200
+SEARCH_SHOWN = 10  # results shown per kind; the list page has the rest
 
 
 class HomeView(TemplateView):
     template_name = "activities/home.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        cities = City.objects.published()
+        located = cities.located()
+        twinnings = Twinning.objects.published().with_published_cities()
+        per_decade = (
+            twinnings.filter(start_year__isnull=False)
+            .annotate(decade=F("start_year") / 10 * 10)
+            .values_list("decade")
+            .annotate(count=Count("pk"))
+            .order_by("decade")
+        )
+        per_decade = dict(per_decade)
+        if per_decade:
+            decades = range(min(per_decade), max(per_decade) + 10, 10)
+            per_decade = [(f"{decade}s", per_decade.get(decade, 0)) for decade in decades]
+        networks = Network.objects.published().filter(founded_year__isnull=False)
+        context.update(
+            counts=[
+                ("Cities and places", cities.count(), reverse("cities:city-list")),
+                (
+                    "Twinnings",
+                    twinnings.count(),
+                    reverse("activities:twinning-list"),
+                ),
+                (
+                    "Networks",
+                    Network.objects.published().count(),
+                    reverse("activities:network-list"),
+                ),
+                (
+                    "Network memberships",
+                    Membership.objects.published()
+                    .filter(city__review_state=PUBLISHED, network__review_state=PUBLISHED)
+                    .count(),
+                    None,
+                ),
+                (
+                    "Agreements",
+                    Agreement.objects.published().count(),
+                    reverse("activities:agreement-list"),
+                ),
+                (
+                    "Activities",
+                    Activity.objects.published().count(),
+                    reverse("activities:activity-list"),
+                ),
+            ],
+            located_count=located.count(),
+            map_data=compact_points(
+                located.order_by(F("population").desc(nulls_last=True), "name").values_list(
+                    "name", "slug", "latitude", "longitude"
+                )[:HOME_MAP_LIMIT],
+                reverse("cities:city-detail", kwargs={"slug": "__slug__"}),
+            ),
+            map_limit=HOME_MAP_LIMIT,
+            decade_chart=bar_chart(
+                per_decade,
+                title="Twinnings started per decade",
+                desc="Number of published twinnings by the decade of their start year; "
+                "twinnings with no known start year are not counted.",
+            ),
+            network_timeline=timeline(
+                [
+                    (
+                        network.acronym or network.name,
+                        network.founded_year,
+                        network.closed_year,
+                        "closed" if network.closed_year else "active",
+                        network.get_absolute_url(),
+                    )
+                    for network in networks
+                ],
+                title="City networks by founding year",
+                desc="One bar per network, from its founding year to its closure or merger, "
+                "or to today when still active.",
+            ),
+            recent=recent_records(RECENT_PER_KIND),
+        )
+        return context
+
+
+def recent_records(per_kind):
+    """The `per_kind` most recently added published records of each kind, newest first
+    (a catalogue loaded in one go gives every row the same time, so no kind crowds out
+    the others)."""
+    kinds = [
+        ("City", City.objects.published()),
+        ("Twinning", Twinning.objects.published().with_published_cities()),
+        ("Network", Network.objects.published()),
+        ("Agreement", Agreement.objects.published()),
+        ("Activity", Activity.objects.published()),
+    ]
+    records = []
+    for kind, queryset in kinds:
+        if kind == "Twinning":
+            queryset = queryset.select_related("city_a", "city_b")
+        records += [(kind, record) for record in queryset.order_by("-created_at", "-pk")[:per_kind]]
+    records.sort(key=lambda row: row[1].created_at, reverse=True)
+    return records
+
+
+@dataclass
+class SearchGroup:
+    kind: str
+    results: list
+    count: int
+    list_url: str | None
+
+    @property
+    def more(self):
+        return self.count > len(self.results)
+
+
+def clean_query(raw):
+    """(query, problem): the query without control characters, or why it cannot run."""
+    query = "".join(char for char in raw if char.isprintable()).strip()
+    if not query:
+        return "", "Type a name or a word to search the catalogue."
+    if len(query) > SEARCH_MAX_LENGTH:
+        return "", f"That search is too long: use at most {SEARCH_MAX_LENGTH} characters."
+    return query, ""
+
 
 class SearchView(TemplateView):
     template_name = "activities/search.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        raw = self.request.GET.get("q", "")
+        query, problem = clean_query(raw)
+        groups = []
+        if query:
+            searches = [
+                ("Cities", City.objects.published().search(query), "cities:city-list"),
+                (
+                    "Twinnings",
+                    Twinning.objects.published()
+                    .with_published_cities()
+                    .search(query)
+                    .select_related("city_a", "city_b"),
+                    "activities:twinning-list",
+                ),
+                ("Networks", Network.objects.published().search(query), "activities:network-list"),
+                (
+                    "Agreements",
+                    Agreement.objects.published().search(query),
+                    "activities:agreement-list",
+                ),
+                (
+                    "Activities",
+                    Activity.objects.published().search(query),
+                    "activities:activity-list",
+                ),
+                ("Themes", Theme.objects.search(query), None),
+            ]
+            for kind, queryset, list_name in searches:
+                results = list(queryset[:SEARCH_SHOWN])
+                count = len(results) if len(results) < SEARCH_SHOWN else queryset.count()
+                list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
+                groups.append(SearchGroup(kind, results, count, list_url))
+        context.update(
+            query=query,
+            raw_query=raw,
+            problem=problem if raw or "q" in self.request.GET else "",
+            groups=groups,
+            total=sum(group.count for group in groups),
+        )
+        return context
+
 
 class AboutView(TemplateView):
     template_name = "activities/about.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["today"] = timezone.localdate()
+        return context
 
 
 class PublishedMixin:
@@ -49,8 +239,53 @@ class NetworkListView(CatalogueListView):
     export_name = "networks"
 
 
-class NetworkDetailView(PublishedMixin, DetailView):
-    model = Network
+class NetworkDetailView(DetailView):
+    def get_queryset(self):
+        return Network.objects.published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        network = self.object
+        members = sorted(
+            network.published_memberships,
+            key=lambda membership: (membership.city.country.name, membership.city.name),
+        )
+        per_country = Counter(membership.city.country.code for membership in members)
+        country = self.request.GET.get("country", "").strip().upper()
+        country_problem = ""
+        if country and country not in per_country:
+            name = dict(countries).get(country)
+            country_problem = (
+                f"No published member in {name}."
+                if name
+                else f"“{country[:10]}” is not a country code."
+            )
+            country = ""
+        shown = [m for m in members if m.city.country.code == country] if country else members
+        per_region = Counter(region_of(membership.city.country.code) for membership in members)
+        context.update(
+            members=shown,
+            member_total=len(members),
+            country=country,
+            country_name=dict(countries).get(country, ""),
+            country_problem=country_problem,
+            country_choices=sorted(
+                (
+                    (code, dict(countries).get(code, code), count)
+                    for code, count in per_country.items()
+                ),
+                key=lambda row: row[1],
+            ),
+            map_data=map_data([membership.city for membership in shown]),
+            region_chart=bar_chart(
+                [(region.label, per_region[region]) for region in Region if per_region[region]],
+                title=f"Members of {network.acronym or network.name} by world region",
+                desc="Number of published member cities in each world region "
+                "(GeoNames continents).",
+                height=200,
+            ),
+        )
+        return context
 
 
 class AgreementListView(CatalogueListView):
@@ -75,8 +310,14 @@ class AgreementListView(CatalogueListView):
     export_name = "agreements"
 
 
-class AgreementDetailView(PublishedMixin, DetailView):
-    model = Agreement
+class AgreementDetailView(DetailView):
+    def get_queryset(self):
+        return Agreement.objects.published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["map_data"] = map_data([party.city for party in self.object.published_parties])
+        return context
 
 
 class TwinningListView(CatalogueListView):
@@ -102,8 +343,29 @@ class TwinningListView(CatalogueListView):
     export_name = "twinnings"
 
 
-class TwinningDetailView(PublishedMixin, DetailView):
-    model = Twinning
+class TwinningDetailView(DetailView):
+    def get_queryset(self):
+        return Twinning.objects.published().with_published_cities().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        twinning = self.object
+        events = [(twinning.start_display or "Date not known", "Started", "")]
+        if twinning.status != TwinningStatus.ACTIVE:
+            events.append(
+                (
+                    format_partial_date(
+                        twinning.status_year, twinning.status_on, DatePrecision.DAY
+                    ),
+                    twinning.get_status_display(),
+                    twinning.status_reason,
+                )
+            )
+        context.update(
+            events=events,
+            map_data=map_data([twinning.city_b], focus=twinning.city_a, link_focus=True),
+        )
+        return context
 
 
 class ActivityListView(CatalogueListView):
@@ -128,9 +390,23 @@ class ActivityListView(CatalogueListView):
     export_name = "activities"
 
 
-class ActivityDetailView(PublishedMixin, DetailView):
-    model = Activity
+class ActivityDetailView(DetailView):
+    def get_queryset(self):
+        return Activity.objects.published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.object
+        lead = (
+            activity.lead_city if activity.lead_city and activity.lead_city.is_published else None
+        )
+        context.update(
+            lead_city=lead,
+            map_data=map_data(activity.published_partner_cities, focus=lead, link_focus=True),
+        )
+        return context
 
 
 class ThemeDetailView(DetailView):
-    model = Theme
+    def get_queryset(self):
+        return Theme.objects.for_detail()

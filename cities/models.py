@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
@@ -12,6 +13,7 @@ from .records import (
     ReviewState,
     choice_constraint,
     review_state_constraint,
+    search_words,
 )
 from .regions import countries_in, region_of
 
@@ -31,6 +33,74 @@ class CityQuerySet(CatalogueQuerySet):
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+    SEARCH_FIELDS = ("name", "alternate_names", "subdivision", "slug")
+
+    def search(self, q):
+        """Places with every word of `q` in their name, other names, subdivision or slug.
+
+        A blank `q` filters nothing. A later issue puts full-text search behind this name.
+        """
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_detail(self):
+        """A city with everything its page shows, in a fixed number of queries.
+
+        Related published records land in `published_*` attributes. The related models
+        are reached through the reverse relations, so `cities` imports nothing from
+        `activities`.
+        """
+        published = ReviewState.PUBLISHED
+
+        def related(name):
+            return self.model._meta.get_field(name).related_model.objects
+
+        return self.prefetch_related(
+            Prefetch(
+                "twinnings_as_a",
+                related("twinnings_as_a")
+                .published()
+                .filter(city_b__review_state=published)
+                .select_related("city_b"),
+                to_attr="published_twinnings_as_a",
+            ),
+            Prefetch(
+                "twinnings_as_b",
+                related("twinnings_as_b")
+                .published()
+                .filter(city_a__review_state=published)
+                .select_related("city_a"),
+                to_attr="published_twinnings_as_b",
+            ),
+            Prefetch(
+                "memberships",
+                related("memberships")
+                .published()
+                .filter(network__review_state=published)
+                .select_related("network")
+                .order_by("joined_year", "network__name"),
+                to_attr="published_memberships",
+            ),
+            Prefetch(
+                "agreement_parties",
+                related("agreement_parties")
+                .filter(agreement__review_state=published)
+                .select_related("agreement")
+                .order_by("year", "agreement__title"),
+                to_attr="published_agreement_parties",
+            ),
+            Prefetch(
+                "activities_led",
+                related("activities_led").published(),
+                to_attr="published_activities_led",
+            ),
+            Prefetch(
+                "activities_joined",
+                related("activities_joined").published(),
+                to_attr="published_activities_joined",
+            ),
+            "sources",
+        )
 
     def for_list(self):
         """What the city list, its export and its sorting need, in one query.

@@ -5,6 +5,7 @@ Lives in `cities` because it is the app every other app already depends on.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.text import smart_split
 
 
 class ReviewState(models.TextChoices):
@@ -16,6 +17,24 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
     MONTH = "month", "Month"
     DAY = "day", "Day"
+
+
+SEARCH_MAX_WORDS = 10
+
+
+def search_words(queryset, q, fields):
+    """Rows where every word of `q` appears in one of `fields`, in any case.
+
+    Quoted phrases count as one word; a blank `q` filters nothing. The list pages'
+    `q` filter and the site search share this, so their counts agree.
+    """
+    words = [word.strip("\"'") for word in smart_split(q or "") if word.strip("\"'")]
+    for word in words[:SEARCH_MAX_WORDS]:
+        condition = models.Q()
+        for field in fields:
+            condition |= models.Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(condition)
+    return queryset
 
 
 class CatalogueQuerySet(models.QuerySet):

@@ -1,8 +1,10 @@
 from django.views.generic import DetailView
 
+from .charts import timeline
 from .exports import CITY_COLUMNS
 from .filters import CityFilterSet
 from .listing import CatalogueListView
+from .maps import map_data
 from .models import City
 
 
@@ -30,4 +32,39 @@ class CityListView(CatalogueListView):
 
 class CityDetailView(DetailView):
     def get_queryset(self):
-        return City.objects.published()
+        return City.objects.published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        city = self.object
+        twinnings = [(twinning, twinning.city_b) for twinning in city.published_twinnings_as_a] + [
+            (twinning, twinning.city_a) for twinning in city.published_twinnings_as_b
+        ]
+        twinnings.sort(key=lambda pair: (pair[0].start_year or 9999, pair[1].name))
+        activities = [(activity, "Lead") for activity in city.published_activities_led] + [
+            (activity, "Partner") for activity in city.published_activities_joined
+        ]
+        activities.sort(key=lambda pair: (-(pair[0].start_year or 0), pair[0].title))
+        context.update(
+            twinnings=twinnings,
+            activities=activities,
+            map_data=map_data(
+                [partner for _twinning, partner in twinnings], focus=city, link_focus=True
+            ),
+            twinning_timeline=timeline(
+                [
+                    (
+                        partner.name,
+                        twinning.start_year,
+                        twinning.status_year if twinning.status != "active" else None,
+                        twinning.status,
+                        twinning.get_absolute_url(),
+                    )
+                    for twinning, partner in twinnings
+                ],
+                title=f"Twinnings of {city.name} over time",
+                desc="One bar per twinning with a known start year, from its start to its "
+                "suspension or end, or to today when active.",
+            ),
+        )
+        return context

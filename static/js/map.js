@@ -1,0 +1,109 @@
+/* CityDiplo maps: draws every element with a data-map attribute.
+ *
+ * data-map names the json_script element holding {"points": [{lat, lng, name, url,
+ * focus}], "link_focus": true|false} (lines from the focus city to the others) or,
+ * for many markers,
+ * {"compact": [[lat, lng, name, slug]], "url_template": ".../__slug__/"}.
+ * data-tile-url and data-tile-attribution come from settings.MAP_TILE_URL and
+ * MAP_TILE_ATTRIBUTION. Markers and lines are vectors, so they are drawn whether or
+ * not the tiles load (offline, blocked tile server); data-outline-url names a small
+ * vendored land outline drawn beneath the tiles, so coastlines show even then.
+ */
+(function () {
+  "use strict";
+
+  function readPoints(data) {
+    if (data.compact) {
+      return data.compact.map(function (row) {
+        return {
+          lat: row[0],
+          lng: row[1],
+          name: row[2],
+          url: data.url_template.replace("__slug__", encodeURIComponent(row[3])),
+          focus: false
+        };
+      });
+    }
+    return data.points || [];
+  }
+
+  function nearFocus(points) {
+    // Take the short way round the globe from the focus city (Tokyo to San Francisco
+    // crosses the Pacific, not Europe).
+    var focus = points.filter(function (p) { return p.focus; })[0];
+    if (!focus) { return; }
+    points.forEach(function (p) {
+      if (p.lng - focus.lng > 180) { p.lng -= 360; }
+      if (focus.lng - p.lng > 180) { p.lng += 360; }
+    });
+  }
+
+  function popup(point) {
+    var link = document.createElement("a");
+    link.href = point.url;
+    link.textContent = point.name;
+    return link;
+  }
+
+  function drawOutline(map, url) {
+    if (!url || !window.fetch) { return; }
+    map.createPane("land").style.zIndex = 150;  // beneath the tiles (200)
+    fetch(url).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (land) {
+      if (land) {
+        L.geoJSON(land, { pane: "land", className: "map-land", interactive: false }).addTo(map);
+      }
+    }).catch(function () { /* markers are drawn already; the outline is a nicety */ });
+  }
+
+  function draw(element) {
+    var source = document.getElementById(element.getAttribute("data-map"));
+    if (!source || typeof L === "undefined") { return; }
+    var data = JSON.parse(source.textContent);
+    var points = readPoints(data);
+    nearFocus(points);
+
+    var map = L.map(element, { scrollWheelZoom: false, zoomSnap: 0.25 });
+    var tiles = L.tileLayer(element.getAttribute("data-tile-url"), {
+      attribution: element.getAttribute("data-tile-attribution"),
+      maxZoom: 18
+    });
+    tiles.on("tileerror", function () { element.classList.add("map-no-tiles"); });
+    tiles.addTo(map);
+    drawOutline(map, element.getAttribute("data-outline-url"));
+
+    var focus = points.filter(function (p) { return p.focus; })[0];
+    points.forEach(function (p) {
+      if (data.link_focus && focus && !p.focus) {
+        L.polyline([[focus.lat, focus.lng], [p.lat, p.lng]], {
+          className: "map-line", weight: 2, interactive: false
+        }).addTo(map);
+      }
+    });
+    var bounds = [];
+    points.forEach(function (p) {
+      var marker = L.circleMarker([p.lat, p.lng], {
+        radius: p.focus ? 8 : (points.length > 200 ? 3.5 : 6),
+        className: p.focus ? "map-marker map-marker-focus" : "map-marker",
+        weight: 1.5,
+        fillOpacity: 0.85
+      });
+      marker.bindTooltip(p.name);
+      marker.bindPopup(popup(p));
+      marker.addTo(map);
+      bounds.push([p.lat, p.lng]);
+    });
+
+    if (bounds.length === 0) {
+      map.setView([20, 0], 1);
+    } else if (bounds.length === 1) {
+      map.setView(bounds[0], 5);
+    } else {
+      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 7 });
+    }
+    element.classList.add("map-ready");
+  }
+
+  document.querySelectorAll("[data-map]").forEach(draw);
+}());

@@ -1,0 +1,104 @@
+"""A researcher's flows in a real browser: search, filter, paginate, open a record, see
+the map, download CSV."""
+
+import csv
+import io
+import re
+from importlib.util import find_spec
+
+import pytest
+from playwright.sync_api import expect
+
+from activities.models import Twinning
+from cities.models import City
+
+pytestmark = pytest.mark.e2e
+
+needs_list_filters = pytest.mark.skipif(
+    find_spec("activities.filters") is None,
+    reason="the list filters and exports of issue 4 are not merged yet",
+)
+
+
+def test_search_from_home_then_open_a_city_with_its_map(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/")
+    # Every published located city is a marker on the home map, tiles or not.
+    expect(page.locator("[data-map=home-map-data] path.map-marker")).to_have_count(4)
+
+    page.get_by_label("Search every kind of record").fill("coventry")
+    page.get_by_label("Search every kind of record").press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q=coventry$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search results for “coventry”")
+    expect(page.get_by_role("heading", name=re.compile("^Twinnings"))).to_be_visible()
+
+    page.locator("#results-cities").get_by_role("link", name="Coventry (GB)").click()
+    expect(page).to_have_url(live_server.url + "/cities/coventry-gb/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coventry")
+    # Coventry and its two published twins, linked by lines.
+    expect(page.locator(".leaflet-container path.map-marker")).to_have_count(3)
+    expect(page.locator(".leaflet-container path.map-line")).to_have_count(2)
+    expect(page.locator("table").first).to_contain_text("Volgograd")
+
+
+def test_open_a_twinning_from_a_city_page(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/cities/coventry-gb/")
+    page.get_by_role("link", name="Details of Coventry – Volgograd").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coventry – Volgograd")
+    expect(page.locator("#history-heading + ol")).to_contain_text("Suspended")
+    expect(page.locator(".leaflet-container path.map-marker")).to_have_count(2)
+
+
+def test_network_members_filter_by_country(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/networks/cities-for-peace/")
+    expect(page.locator(".leaflet-container path.map-marker")).to_have_count(3)
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"\?country=DE"))
+    expect(page.locator(".leaflet-container path.map-marker")).to_have_count(1)
+    expect(page.locator("#members-heading ~ .table-wrap tbody tr")).to_have_count(1)
+
+
+def test_keyboard_user_can_skip_to_the_content(page, live_server, db):
+    page.goto(live_server.url + "/about/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+
+
+@needs_list_filters
+def test_filter_the_twinnings_list_by_country(page, live_server, small_catalogue):
+    other = Twinning.objects.create(
+        city_a=small_catalogue["volgograd"], city_b=small_catalogue["dresden"], start_year=1988
+    )
+    page.goto(live_server.url + "/twinnings/?country=GB")
+    main = page.locator("main")
+    expect(main.get_by_role("link", name=re.compile("Volgograd")).first).to_be_visible()
+    expect(main.locator(f'a[href="{other.get_absolute_url()}"]')).to_have_count(0)
+
+
+@needs_list_filters
+def test_paginate_the_city_list(page, live_server, make_city):
+    for n in range(25):
+        make_city(f"Pagetown {n:02d}", "FR")
+    page.goto(live_server.url + "/cities/?q=Pagetown&page_size=10&ordering=name")
+    main = page.locator("main")
+    expect(main.get_by_role("link", name=re.compile("Pagetown 00"))).to_have_count(1)
+    main.get_by_role("link", name=re.compile("next", re.I)).first.click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(main.get_by_role("link", name=re.compile("Pagetown 10"))).to_have_count(1)
+    expect(main.get_by_role("link", name=re.compile("Pagetown 00"))).to_have_count(0)
+
+
+@needs_list_filters
+def test_download_the_filtered_city_list_as_csv(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/cities/?country=DE")
+    link = page.locator("main a[href*='format=csv']").first
+    href = link.get_attribute("href")
+    response = page.request.get(link.evaluate("a => a.href"))
+    assert "format=csv" in href and "country=DE" in href
+    assert response.ok
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text())))
+    expected = set(City.objects.published().filter(country="DE").values_list("name", flat=True))
+    assert {row["name"] for row in rows} == expected == {"Dresden", "Kiel"}
