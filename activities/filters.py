@@ -88,7 +88,6 @@ class NetworkFilterSet(ThemedFilterSet):
         ("member_total", "members", "Members listed"),
     )
 
-    search_fields = ("name", "acronym", "slug", "summary", "region_covered")
     facets = (
         Facet("scope", generic.grouped("scope")),
         Facet("theme", facets.network_themes),
@@ -123,7 +122,6 @@ class AgreementFilterSet(ThemedFilterSet):
         ("party_count", "parties", "Parties"),
     )
 
-    search_fields = ("title", "slug", "summary", "forum")
     facets = (
         Facet("kind", generic.grouped("kind")),
         Facet("status", generic.grouped("status")),
@@ -172,15 +170,6 @@ class TwinningFilterSet(CatalogueFilterSet):
         ("status", "status", "Status"),
     )
 
-    search_fields = (
-        "city_a__name",
-        "city_b__name",
-        "city_a__alternate_names",
-        "city_b__alternate_names",
-        "status_reason",
-        "status_act",
-        "notes",
-    )
     facets = (
         Facet("kind", generic.grouped("kind")),
         Facet("status", generic.grouped("status")),
@@ -228,7 +217,6 @@ class ActivityFilterSet(ThemedFilterSet):
         ("partner_count", "partners", "Partner cities"),
     )
 
-    search_fields = ("title", "slug", "summary", "other_partners", "lead_city__name")
     facets = (
         Facet("kind", generic.grouped("kind")),
         Facet("theme", facets.activity_themes),

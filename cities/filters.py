@@ -5,7 +5,6 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from django.utils.text import smart_split
 from django_countries import countries
 
 from . import facets
@@ -148,20 +147,13 @@ class CatalogueFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search")
 
-    search_fields = ()
     facets = ()
     #: Columns always appended to the ordering, so pages never overlap.
     tiebreak = ("pk",)
 
     def search(self, queryset, name, value):
-        """Every word must appear in one of `search_fields` (case-insensitive)."""
-        words = [w.strip("\"'") for w in smart_split(value) if w.strip("\"'")][:10]
-        for word in words:
-            condition = Q()
-            for field_name in self.search_fields:
-                condition |= Q(**{f"{field_name}__icontains": word})
-            queryset = queryset.filter(condition)
-        return queryset
+        """`q`: the model's own search (QuerySet.search), shared with the site search."""
+        return queryset.search(value)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -246,7 +238,6 @@ class CityFilterSet(CatalogueFilterSet):
         ("network_count", "networks", "Networks"),
     )
 
-    search_fields = ("name", "alternate_names", "subdivision", "slug")
     facets = (
         facets.Facet("country", facets.grouped("country"), multiple=True),
         facets.Facet("region", facets.regions_from("country")),
