@@ -132,6 +132,7 @@ class Theme(models.Model):
     )
 
     objects = ThemeManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["field", "name"]

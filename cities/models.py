@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from .records import CatalogueQuerySet, CatalogueRecord, choice_constraint, review_state_constraint
 from .regions import countries_in, region_of
@@ -76,6 +77,7 @@ class City(CatalogueRecord):
     notes = models.TextField(blank=True)
 
     objects = CityManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "country"]
