@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "import_export",
     "cities",
     "activities",
 ]
@@ -166,6 +167,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
+
+# Admin bulk import: every file in one transaction, rolled back on any invalid row.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Maps: the tile server is a setting; pages draw markers and lines without tiles too.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -3,6 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from activities.history import record_changes
+
 
 class Command(BaseCommand):
     help = "Load the curated catalogue (fixtures/catalogue.json). Running it twice changes nothing."
@@ -16,5 +18,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 call_command("loaddata", fixture, verbosity=options["verbosity"])
+                # loaddata saves raw, without history: record what it changed.
+                record_changes("load_catalogue")
         except Exception as exc:
             raise CommandError(f"Could not load {fixture}: {exc}") from exc
