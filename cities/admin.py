@@ -6,7 +6,9 @@ builds its admins on them and extends the city admin with its inlines.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify, smart_split, unescape_string_literal
 from django_countries import countries
@@ -106,6 +108,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """
 
     form = CatalogueAdminForm
+    formfield_overrides = {
+        models.URLField: {"widget": widgets.AdminURLFieldWidget, "assume_scheme": "https"}
+    }
     save_on_top = True
     history_list_display = ["history_change_reason"]
 
