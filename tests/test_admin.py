@@ -1,6 +1,7 @@
 """The editors' workflow in the admin: roles, review state, validation, history."""
 
 import datetime
+import json
 from io import StringIO
 
 import pytest
@@ -473,15 +474,68 @@ def test_only_a_chief_editor_reverts(editor, chief_editor, rome_and_paris, sourc
     )
 
 
-def test_load_catalogue_writes_history_once(db):
-    call_command("load_catalogue", verbosity=0)
-    cities, twinnings = City.objects.count(), Twinning.objects.count()
-    assert cities > 0
-    assert City.history.filter(history_type="+").count() == cities
-    assert Twinning.history.count() == twinnings
+def catalogue_fixture(path, coventry_name="Coventry"):
+    records = [
+        {
+            "model": "activities.source",
+            "fields": {
+                "key": "wiki-coventry",
+                "title": "Coventry",
+                "url": "https://example.org/c",
+                "kind": "reference",
+            },
+        },
+        {
+            "model": "cities.city",
+            "fields": {
+                "name": coventry_name,
+                "slug": "coventry-gb",
+                "country": "GB",
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+            },
+        },
+        {
+            "model": "cities.city",
+            "fields": {
+                "name": "Volgograd",
+                "slug": "volgograd-ru",
+                "country": "RU",
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+            },
+        },
+        {
+            "model": "activities.twinning",
+            "fields": {
+                "city_a": ["coventry-gb"],
+                "city_b": ["volgograd-ru"],
+                "start_year": 1944,
+                "sources": [["wiki-coventry"]],
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+            },
+        },
+    ]
+    path.write_text(json.dumps(records))
+    return str(path)
+
+
+def test_load_catalogue_writes_history_for_what_it_changes(db, tmp_path):
+    fixture = catalogue_fixture(tmp_path / "catalogue.json")
+    call_command("load_catalogue", "--fixture", fixture, verbosity=0)
+    assert City.history.filter(history_type="+").count() == 2
+    assert Twinning.history.filter(history_type="+").count() == 1
     assert City.history.first().history_change_reason == "load_catalogue"
-    call_command("load_catalogue", verbosity=0)  # unchanged: no new history
-    assert City.history.count() == cities
+
+    call_command("load_catalogue", "--fixture", fixture, verbosity=0)  # unchanged
+    assert (City.history.count(), Twinning.history.count()) == (2, 1)
+
+    renamed = catalogue_fixture(tmp_path / "renamed.json", coventry_name="City of Coventry")
+    call_command("load_catalogue", "--fixture", renamed, verbosity=0)
+    change = City.history.get(history_type="~")
+    assert (change.slug, change.name) == ("coventry-gb", "City of Coventry")
+    assert change.diff_against(change.prev_record).changed_fields == ["name"]
 
 
 # The create_editor command ---------------------------------------------------------------
