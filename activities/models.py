@@ -10,11 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from cities.facets import count_subquery
 from cities.models import City
 from cities.records import (
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
+    ReviewState,
     choice_constraint,
     format_partial_date,
     review_state_constraint,
@@ -161,6 +163,17 @@ class NetworkScope(models.TextChoices):
 class NetworkQuerySet(CatalogueQuerySet):
     def active(self):
         return self.filter(closed_year__isnull=True)
+
+    def for_list(self):
+        """Headquarters, themes and the number of published members, in constant queries."""
+        members = Membership.objects.filter(
+            review_state=ReviewState.PUBLISHED, city__review_state=ReviewState.PUBLISHED
+        )
+        return (
+            self.select_related("headquarters", "merged_into")
+            .prefetch_related("themes")
+            .annotate(member_total=count_subquery(members, "network"))
+        )
 
 
 class NetworkManager(models.Manager.from_queryset(NetworkQuerySet)):
@@ -357,7 +370,18 @@ class AgreementStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class AgreementManager(models.Manager.from_queryset(CatalogueQuerySet)):
+class AgreementQuerySet(CatalogueQuerySet):
+    def for_list(self):
+        """Network, place, themes and the number of cities taking part."""
+        parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
+        return (
+            self.select_related("network", "place")
+            .prefetch_related("themes")
+            .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
+        )
+
+
+class AgreementManager(models.Manager.from_queryset(AgreementQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
@@ -527,6 +551,20 @@ class TwinningStatus(models.TextChoices):
 
 
 class TwinningQuerySet(CatalogueQuerySet):
+    def published(self):
+        """Published twinnings between two published places (a draft city stays hidden)."""
+        return (
+            super()
+            .published()
+            .filter(
+                city_a__review_state=ReviewState.PUBLISHED,
+                city_b__review_state=ReviewState.PUBLISHED,
+            )
+        )
+
+    def for_list(self):
+        return self.select_related("city_a", "city_b").prefetch_related("themes")
+
     def involving(self, city):
         return self.filter(Q(city_a=city) | Q(city_b=city))
 
@@ -657,7 +695,27 @@ class ActivityKind(models.TextChoices):
     SUMMIT = "summit", "Summit"
 
 
-class ActivityManager(models.Manager.from_queryset(CatalogueQuerySet)):
+class ActivityQuerySet(CatalogueQuerySet):
+    def for_list(self):
+        """Lead city, place, themes, published partner cities and their number."""
+        published_cities = City.objects.published()
+        return (
+            self.select_related("lead_city", "place")
+            .prefetch_related(
+                "themes", models.Prefetch("partner_cities", queryset=published_cities)
+            )
+            .annotate(
+                partner_count=count_subquery(
+                    Activity.partner_cities.through.objects.filter(
+                        city__review_state=ReviewState.PUBLISHED
+                    ),
+                    "activity",
+                )
+            )
+        )
+
+
+class ActivityManager(models.Manager.from_queryset(ActivityQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 

@@ -1,0 +1,94 @@
+"""Columns of the network, agreement, twinning and activity downloads.
+
+The streaming writer is cities/exports.py; the columns are documented in
+docs/exports.md. Keep names and order stable: researchers' scripts depend on them.
+"""
+
+from cities.exports import Column
+
+
+def slug_of(record):
+    return record.slug if record else ""
+
+
+def country_of(city):
+    return city.country.code if city else ""
+
+
+def theme_slugs(record):
+    return [theme.slug for theme in record.themes.all()]
+
+
+NETWORK_COLUMNS = [
+    Column("slug", lambda n: n.slug, "Stable identifier, also the end of the record's URL."),
+    Column("name", lambda n: n.name, "Name."),
+    Column("acronym", lambda n: n.acronym, "Acronym, if any."),
+    Column("scope", lambda n: n.scope, "global, regional or national."),
+    Column("region_covered", lambda n: n.region_covered, "Where its members are, in words."),
+    Column("founded_year", lambda n: n.founded_year, "Year founded."),
+    Column("founded_on", lambda n: n.founded_on, "Exact founding date, when a source gives it."),
+    Column("closed_year", lambda n: n.closed_year, "Year closed or merged; empty if active."),
+    Column("merged_into", lambda n: slug_of(n.merged_into), "Slug of the network it merged into."),
+    Column("headquarters", lambda n: slug_of(n.headquarters), "City slug of the headquarters."),
+    Column("headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."),
+    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    Column("members_listed", lambda n: n.member_total, "Published member cities catalogued."),
+    Column("member_count_reported", lambda n: n.member_count, "Member count it reports."),
+    Column("member_count_year", lambda n: n.member_count_year, "Year of the reported count."),
+    Column("website", lambda n: n.website, "Official website."),
+]
+
+AGREEMENT_COLUMNS = [
+    Column("slug", lambda a: a.slug, "Stable identifier, also the end of the record's URL."),
+    Column("title", lambda a: a.title, "Title of the instrument."),
+    Column("kind", lambda a: a.kind, "cooperation, mou, friendship, pact or declaration."),
+    Column("signed_year", lambda a: a.signed_year, "Year signed or adopted."),
+    Column("signed_on", lambda a: a.signed_on, "Exact date, when a source gives it."),
+    Column("place", lambda a: slug_of(a.place), "City slug of the place of signature."),
+    Column("forum", lambda a: a.forum, "Conference or summit where it was adopted."),
+    Column("network", lambda a: slug_of(a.network), "Slug of the network behind it."),
+    Column("status", lambda a: a.status, "in_force, expired, terminated, suspended, unknown."),
+    Column("status_year", lambda a: a.status_year, "Year of the current status."),
+    Column("party_count", lambda a: a.party_count, "Published cities with an action on it."),
+    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    Column("text_url", lambda a: a.text_url, "Link to the text."),
+]
+
+TWINNING_COLUMNS = [
+    Column("id", lambda t: t.pk, "Stable identifier, also the end of the record's URL."),
+    Column("city_a", lambda t: t.city_a.slug, "Slug of one place."),
+    Column("city_a_name", lambda t: t.city_a.name, "Its name."),
+    Column("city_a_country", lambda t: t.city_a.country.code, "Its ISO country code."),
+    Column("city_b", lambda t: t.city_b.slug, "Slug of the other place."),
+    Column("city_b_name", lambda t: t.city_b.name, "Its name."),
+    Column("city_b_country", lambda t: t.city_b.country.code, "Its ISO country code."),
+    Column("kind", lambda t: t.kind, "twin_town, sister_city, partner_city, friendship_city."),
+    Column("start_year", lambda t: t.start_year, "Year it started."),
+    Column("start_on", lambda t: t.start_on, "Exact start date, when a source gives it."),
+    Column("status", lambda t: t.status, "active, suspended or terminated."),
+    Column("status_year", lambda t: t.status_year, "Year of the last status change."),
+    Column("status_on", lambda t: t.status_on, "Exact date of the last status change."),
+    Column("status_reason", lambda t: t.status_reason, "Why the status changed."),
+    Column("status_act", lambda t: t.status_act, "The deciding act (council resolution...)."),
+    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+]
+
+ACTIVITY_COLUMNS = [
+    Column("slug", lambda a: a.slug, "Stable identifier, also the end of the record's URL."),
+    Column("title", lambda a: a.title, "Title."),
+    Column("kind", lambda a: a.kind, "development, humanitarian, office, trade_mission, ..."),
+    Column("lead_city", lambda a: slug_of(a.lead_city), "Slug of the leading city."),
+    Column("lead_city_country", lambda a: country_of(a.lead_city), "Its ISO country code."),
+    Column(
+        "partner_cities",
+        lambda a: [city.slug for city in a.partner_cities.all()],
+        "Slugs of published partner cities (CSV: separated by '; ').",
+    ),
+    Column("partner_count", lambda a: a.partner_count, "Number of published partner cities."),
+    Column("start_year", lambda a: a.start_year, "Year it started."),
+    Column("end_year", lambda a: a.end_year, "Year it ended; empty if ongoing or unknown."),
+    Column("place", lambda a: slug_of(a.place), "Where it takes place, if not the lead city."),
+    Column("budget", lambda a: a.budget, "Budget, in budget_currency."),
+    Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
+    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+]

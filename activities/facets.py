@@ -1,0 +1,101 @@
+"""Facet counts that need the activities models: links through members, parties,
+themes and partners, and the two sides of a twinning. The generic pieces are in
+cities/facets.py."""
+
+from collections import Counter
+
+from django.db.models import Count, F
+from django_countries import countries
+
+from cities.facets import grouped, through
+from cities.records import ReviewState
+from cities.regions import region_of
+
+from .models import Activity, Agreement, AgreementParty, Network
+
+PUBLISHED = ReviewState.PUBLISHED
+
+
+def themes_of(model, owner):
+    """Theme slugs (with names) of the listed records, through the themes link table."""
+    return through(model.themes.through.objects.all(), owner, "theme__slug", label="theme__name")
+
+
+def fields_of(model, owner):
+    """Marchetti's fields of operation, through the records' themes."""
+    return through(model.themes.through.objects.all(), owner, "theme__field")
+
+
+network_themes = themes_of(Network, "network")
+network_fields = fields_of(Network, "network")
+agreement_themes = themes_of(Agreement, "agreement")
+agreement_fields = fields_of(Agreement, "agreement")
+activity_themes = themes_of(Activity, "activity")
+activity_fields = fields_of(Activity, "activity")
+
+agreement_countries = through(
+    AgreementParty.objects.filter(city__review_state=PUBLISHED), "agreement", "city__country"
+)
+agreement_networks = grouped("network__slug", label="network__name")
+
+
+def activity_countries(queryset):
+    """Activities per country of their lead or a partner city, each activity once a country.
+
+    Two grouped queries: lead cities' countries, then partners' countries where the lead
+    city is elsewhere (or absent), so nothing counts twice.
+    """
+    totals = Counter(
+        dict(grouped("lead_city__country")(queryset.filter(lead_city__review_state=PUBLISHED)))
+    )
+    partners = (
+        Activity.partner_cities.through.objects.filter(
+            activity__in=queryset.values("pk"), city__review_state=PUBLISHED
+        )
+        .exclude(activity__lead_city__country=F("city__country"))
+        .order_by()
+        .values_list("city__country")
+        .annotate(n=Count("activity", distinct=True))
+    )
+    for code, n in partners:
+        totals[code] += n
+    return list(totals.items())
+
+
+def _country_pairs(queryset):
+    """(country of one side, country of the other, twinnings) in one grouped query."""
+    return (
+        queryset.order_by()
+        .values_list("city_a__country", "city_b__country")
+        .annotate(n=Count("pk"))
+    )
+
+
+def twinning_countries(queryset):
+    """Twinnings per country of either side; a twinning inside one country counts once."""
+    totals = Counter()
+    for a, b, n in _country_pairs(queryset):
+        totals[a] += n
+        if b != a:
+            totals[b] += n
+    return list(totals.items())
+
+
+def twinning_regions(queryset):
+    """Twinnings per world region of either side."""
+    totals = Counter()
+    for a, b, n in _country_pairs(queryset):
+        for region in {region_of(a), region_of(b)} - {None}:
+            totals[region.value] += n
+    return list(totals.items())
+
+
+def twinning_country_pairs(queryset):
+    """Twinnings per pair of countries, either order (DE-FR), labelled by name."""
+    totals = Counter()
+    for a, b, n in _country_pairs(queryset):
+        totals[tuple(sorted((a, b)))] += n
+    return [
+        ("-".join(pair), f"{countries.name(pair[0])} – {countries.name(pair[1])}", n)
+        for pair, n in totals.items()
+    ]

@@ -1,0 +1,252 @@
+"""FilterSets of the network, agreement, twinning and activity lists.
+
+Parameter names are public (shared URLs, the issue's contract): keep them.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from cities import facets as generic
+from cities.filters import (
+    CatalogueFilterSet,
+    CountryFilter,
+    CountryPairFilter,
+    SlugChoiceFilter,
+    YearFilter,
+    YesNoFilter,
+    only,
+    ordering_filter,
+)
+from cities.models import City
+from cities.records import ReviewState
+from cities.regions import Region, countries_in
+
+from . import facets
+from .models import (
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    Field,
+    Network,
+    NetworkScope,
+    Theme,
+    Twinning,
+    TwinningKind,
+    TwinningStatus,
+)
+
+Facet = generic.Facet
+
+
+def choice(choices, label):
+    return django_filters.ChoiceFilter(choices=choices, label=label, empty_label="Any")
+
+
+def theme_filter():
+    return SlugChoiceFilter(
+        queryset=Theme.objects.all(), method="filter_theme", label="Theme", widget=forms.Select
+    )
+
+
+def field_filter():
+    return django_filters.ChoiceFilter(
+        choices=Field.choices, method="filter_field", label="Field of operation", empty_label="Any"
+    )
+
+
+def city_filter(label):
+    return SlugChoiceFilter(queryset=City.objects.published(), method="filter_city", label=label)
+
+
+class ThemedFilterSet(CatalogueFilterSet):
+    """Theme and field filters, through the records' themes."""
+
+    def filter_theme(self, queryset, name, value):
+        return only(queryset, themes=value)
+
+    def filter_field(self, queryset, name, value):
+        return only(queryset, themes__field=value)
+
+
+class NetworkFilterSet(ThemedFilterSet):
+    scope = choice(NetworkScope.choices, "Scope")
+    theme = theme_filter()
+    field = field_filter()
+    founded_min = YearFilter(field_name="founded_year", lookup_expr="gte", label="Founded from")
+    founded_max = YearFilter(field_name="founded_year", lookup_expr="lte", label="Founded until")
+    active = YesNoFilter(condition=lambda: Q(closed_year__isnull=True), label="Still active")
+    hq_country = CountryFilter(field_name="headquarters__country", label="Headquarters country")
+    ordering = ordering_filter(
+        ("name", "name", "Name"),
+        ("scope", "scope", "Scope"),
+        ("founded_year", "founded", "Founded"),
+        ("closed_year", "closed", "Closed"),
+        ("headquarters__name", "headquarters", "Headquarters"),
+        ("member_total", "members", "Members listed"),
+    )
+
+    search_fields = ("name", "acronym", "slug", "summary", "region_covered")
+    facets = (
+        Facet("scope", generic.grouped("scope")),
+        Facet("theme", facets.network_themes),
+        Facet("field", facets.network_fields),
+        Facet("active", generic.yes_no(lambda: Q(closed_year__isnull=True))),
+        Facet("hq_country", generic.grouped("headquarters__country"), multiple=True),
+    )
+
+    class Meta:
+        model = Network
+        fields = []
+
+
+class AgreementFilterSet(ThemedFilterSet):
+    kind = choice(AgreementKind.choices, "Kind")
+    status = choice(AgreementStatus.choices, "Status")
+    theme = theme_filter()
+    field = field_filter()
+    city = city_filter("City taking part")
+    country = CountryFilter(method="filter_country", label="Country of a party")
+    network = SlugChoiceFilter(
+        queryset=Network.objects.published(), label="Network", widget=forms.Select
+    )
+    year_min = YearFilter(field_name="signed_year", lookup_expr="gte", label="Signed from")
+    year_max = YearFilter(field_name="signed_year", lookup_expr="lte", label="Signed until")
+    ordering = ordering_filter(
+        ("title", "title", "Title"),
+        ("kind", "kind", "Kind"),
+        ("signed_year", "year", "Signed"),
+        ("status", "status", "Status"),
+        ("network__name", "network", "Network"),
+        ("party_count", "parties", "Parties"),
+    )
+
+    search_fields = ("title", "slug", "summary", "forum")
+    facets = (
+        Facet("kind", generic.grouped("kind")),
+        Facet("status", generic.grouped("status")),
+        Facet("theme", facets.agreement_themes),
+        Facet("field", facets.agreement_fields),
+        Facet("country", facets.agreement_countries, multiple=True),
+        Facet("network", facets.agreement_networks),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return only(queryset, parties__city=value)
+
+    def filter_country(self, queryset, name, value):
+        return only(
+            queryset,
+            parties__city__country__in=value,
+            parties__city__review_state=ReviewState.PUBLISHED,
+        )
+
+
+class TwinningFilterSet(CatalogueFilterSet):
+    city = city_filter("City (either side)")
+    country = CountryFilter(method="filter_country", label="Country (either side)")
+    country_pair = CountryPairFilter(method="filter_country_pair", label="Country pair")
+    kind = choice(TwinningKind.choices, "Kind")
+    status = choice(TwinningStatus.choices, "Status")
+    year_min = YearFilter(field_name="start_year", lookup_expr="gte", label="Started from")
+    year_max = YearFilter(field_name="start_year", lookup_expr="lte", label="Started until")
+    region = django_filters.ChoiceFilter(
+        choices=Region.choices,
+        method="filter_region",
+        label="Region (either side)",
+        empty_label="Any",
+    )
+    ordering = ordering_filter(
+        ("city_a__name", "city_a", "City"),
+        ("city_a__country", "country_a", "Country"),
+        ("city_b__name", "city_b", "Partner"),
+        ("city_b__country", "country_b", "Partner's country"),
+        ("kind", "kind", "Kind"),
+        ("start_year", "year", "Since"),
+        ("status", "status", "Status"),
+    )
+
+    search_fields = (
+        "city_a__name",
+        "city_b__name",
+        "city_a__alternate_names",
+        "city_b__alternate_names",
+        "status_reason",
+        "status_act",
+        "notes",
+    )
+    facets = (
+        Facet("kind", generic.grouped("kind")),
+        Facet("status", generic.grouped("status")),
+        Facet("country", facets.twinning_countries, multiple=True),
+        Facet("region", facets.twinning_regions),
+        Facet("country_pair", facets.twinning_country_pairs),
+    )
+
+    class Meta:
+        model = Twinning
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(Q(city_a=value) | Q(city_b=value))
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(Q(city_a__country__in=value) | Q(city_b__country__in=value))
+
+    def filter_country_pair(self, queryset, name, value):
+        first, second = value
+        return queryset.filter(
+            Q(city_a__country=first, city_b__country=second)
+            | Q(city_a__country=second, city_b__country=first)
+        )
+
+    def filter_region(self, queryset, name, value):
+        codes = countries_in(value)
+        return queryset.filter(Q(city_a__country__in=codes) | Q(city_b__country__in=codes))
+
+
+class ActivityFilterSet(ThemedFilterSet):
+    kind = choice(ActivityKind.choices, "Kind")
+    theme = theme_filter()
+    field = field_filter()
+    city = city_filter("City (lead or partner)")
+    country = CountryFilter(method="filter_country", label="Country (lead or partner)")
+    year_min = YearFilter(field_name="start_year", lookup_expr="gte", label="Started from")
+    year_max = YearFilter(field_name="start_year", lookup_expr="lte", label="Started until")
+    ordering = ordering_filter(
+        ("title", "title", "Title"),
+        ("kind", "kind", "Kind"),
+        ("lead_city__name", "lead_city", "Lead city"),
+        ("start_year", "year", "Started"),
+        ("end_year", "end", "Ended"),
+        ("partner_count", "partners", "Partner cities"),
+    )
+
+    search_fields = ("title", "slug", "summary", "other_partners", "lead_city__name")
+    facets = (
+        Facet("kind", generic.grouped("kind")),
+        Facet("theme", facets.activity_themes),
+        Facet("field", facets.activity_fields),
+        Facet("country", facets.activity_countries, multiple=True),
+    )
+
+    class Meta:
+        model = Activity
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        partnered = Activity.objects.filter(partner_cities=value).values("pk")
+        return queryset.filter(Q(lead_city=value) | Q(pk__in=partnered))
+
+    def filter_country(self, queryset, name, value):
+        partnered = Activity.objects.filter(
+            partner_cities__country__in=value,
+            partner_cities__review_state=ReviewState.PUBLISHED,
+        ).values("pk")
+        return queryset.filter(Q(lead_city__country__in=value) | Q(pk__in=partnered))

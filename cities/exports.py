@@ -1,0 +1,149 @@
+"""Streamed CSV and JSON downloads of a list page's whole filtered result.
+
+The writer is generic (activities/exports.py reuses it for its lists); the city columns
+are defined here. Column names and order are part of the public interface: they are
+documented in docs/exports.md, and a change there is a change for every researcher's
+scripts.
+"""
+
+import csv
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from .regions import region_of
+
+# Twinnings drawn from Wikipedia's lists are CC BY-SA 4.0, so the catalogue as a whole
+# is shared alike; GeoNames (CC BY 4.0) is compatible with that.
+LICENCE = (
+    "CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/): the catalogue "
+    "includes facts from Wikipedia (CC BY-SA 4.0) and GeoNames (CC BY 4.0)."
+)
+CREDIT = (
+    "CityDiplo, a catalogue of city diplomacy; each record cites its sources on its page. "
+    "Twin-town lists: Wikipedia contributors, compiled by Hekman/twincities. "
+    "Coordinates and populations: GeoNames (https://www.geonames.org/)."
+)
+CHUNK_SIZE = 2000
+FORMATS = ("csv", "json")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    get: object
+    description: str = ""
+
+
+def joined(values):
+    return "; ".join(str(v) for v in values)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return joined(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer."""
+
+    def write(self, value):
+        return value
+
+
+def rows(queryset, columns, request):
+    url = Column("url", lambda obj: request.build_absolute_uri(obj.get_absolute_url()))
+    for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+        yield [(column.name, column.get(obj)) for column in (*columns, url)]
+
+
+def header(columns):
+    return [column.name for column in columns] + ["url"]
+
+
+def _csv_lines(queryset, columns, request):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header(columns))
+    for row in rows(queryset, columns, request):
+        yield writer.writerow([_csv_value(value) for _name, value in row])
+
+
+def _json_chunks(queryset, columns, request, meta):
+    yield '{"meta": ' + json.dumps(meta, default=_json_default) + ', "results": ['
+    separator = ""
+    for row in rows(queryset, columns, request):
+        yield separator + json.dumps(dict(row), default=_json_default, ensure_ascii=False)
+        separator = ",\n"
+    yield "]}\n"
+
+
+def export_response(fmt, queryset, columns, *, name, query, request):
+    """A streamed download of every row of `queryset` (already filtered and ordered).
+
+    `name`: the plural used in the file name (`citydiplo-cities-2025-01-31.csv`);
+    `query`: the filter parameters, echoed in the JSON meta.
+    """
+    now = timezone.now()
+    filename = f"citydiplo-{name}-{now:%Y-%m-%d}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            _csv_lines(queryset, columns, request), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        meta = {
+            "count": queryset.count(),
+            "query": query,
+            "generated": now.isoformat(timespec="seconds"),
+            "licence": LICENCE,
+            "credit": CREDIT,
+            "columns": header(columns),
+        }
+        response = StreamingHttpResponse(
+            _json_chunks(queryset, columns, request, meta),
+            content_type="application/json; charset=utf-8",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _region(city):
+    region = region_of(city.country.code) if city.country else None
+    return region.value if region else ""
+
+
+CITY_COLUMNS = [
+    Column("slug", lambda c: c.slug, "Stable identifier, also the end of the record's URL."),
+    Column("name", lambda c: c.name, "Name in English usage."),
+    Column("country", lambda c: c.country.code, "ISO 3166-1 alpha-2 code (XK for Kosovo)."),
+    Column("country_name", lambda c: c.country.name, "Country name in English."),
+    Column("region", _region, "World region derived from the country (GeoNames continent)."),
+    Column("subdivision", lambda c: c.subdivision, "State, region or province, where known."),
+    Column("kind", lambda c: c.kind, "city, town, municipality, district, region, metropolis."),
+    Column("is_capital", lambda c: c.is_capital, "true for national capitals."),
+    Column("population", lambda c: c.population, "Population (GeoNames)."),
+    Column("population_year", lambda c: c.population_year, "Year of the population figure."),
+    Column("latitude", lambda c: c.latitude, "WGS84 decimal degrees (GeoNames)."),
+    Column("longitude", lambda c: c.longitude, "WGS84 decimal degrees (GeoNames)."),
+    Column("geonames_id", lambda c: c.geonames_id, "GeoNames identifier."),
+    Column("wikidata_id", lambda c: c.wikidata_id, "Wikidata identifier (Q...)."),
+    Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
+    Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
+]

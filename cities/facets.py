@@ -1,0 +1,158 @@
+"""Facet counts for list pages: how many results each choice of a filter would give,
+given the other filters.
+
+One grouped query per facet, never one COUNT per choice. The generic pieces live here
+(cities is the app every other app depends on); each FilterSet lists its facets in
+`Meta`-like class attribute `facets`, and activities/facets.py adds the counting
+functions that need the activities models.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from .regions import Region, region_of
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A filter parameter whose choices are shown with counts.
+
+    `count` takes the queryset filtered by every other parameter and returns rows
+    `(value, count)` or `(value, label, count)`; without a label the choice label of the
+    filter's form field is used.
+    """
+
+    name: str
+    count: object
+    multiple: bool = False
+
+
+@dataclass
+class FacetChoice:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    url: str
+
+
+@dataclass
+class FacetResult:
+    name: str
+    label: str
+    choices: list = field(default_factory=list)
+
+    @property
+    def top(self):
+        return self.choices[:8]
+
+    @property
+    def rest(self):
+        return self.choices[8:]
+
+
+# Counting functions ------------------------------------------------------------------
+
+
+def grouped(path, *, distinct=False, label=None):
+    """Count rows grouped by a column (or a path through relations).
+
+    `distinct` when the path crosses a many-valued relation, so a record linked twice
+    to one value counts once. `label`: a second column holding the display label.
+    """
+
+    def count(queryset):
+        columns = {"value": F(path)}
+        if label:
+            columns["label"] = F(label)
+        rows = (
+            queryset.order_by()
+            .values(**columns)
+            .annotate(n=Count("pk", distinct=distinct))
+            .filter(value__isnull=False)
+        )
+        if label:
+            return [(row["value"], row["label"], row["n"]) for row in rows]
+        return [(row["value"], row["n"]) for row in rows]
+
+    return count
+
+
+def through(link_queryset, owner, path, *, label=None):
+    """Count owners grouped by a column of a link table (members, parties, themes).
+
+    `link_queryset`: the link rows that count (published memberships of published
+    cities...); `owner`: the link's foreign key to the listed model. Each owner counts
+    once per value, whatever the number of links.
+    """
+
+    def count(queryset):
+        columns = {"value": F(path)}
+        if label:
+            columns["label"] = F(label)
+        rows = (
+            link_queryset.filter(**{f"{owner}__in": queryset.order_by().values("pk")})
+            .order_by()
+            .values(**columns)
+            .annotate(n=Count(owner, distinct=True))
+            .filter(value__isnull=False)
+        )
+        if label:
+            return [(row["value"], row["label"], row["n"]) for row in rows]
+        return [(row["value"], row["n"]) for row in rows]
+
+    return count
+
+
+def regions_from(country_path):
+    """Regions counted from a country column: one grouped query by country."""
+    by_country = grouped(country_path)
+
+    def count(queryset):
+        totals = Counter()
+        for code, n in by_country(queryset):
+            region = region_of(code)
+            if region:
+                totals[region.value] += n
+        return list(totals.items())
+
+    return count
+
+
+def yes_no(condition):
+    """A boolean facet: how many rows match and how many do not, in one grouped query.
+
+    `condition`: a callable returning a Q (fresh each time: expressions are not shared
+    between queries).
+    """
+
+    def count(queryset):
+        flag = ExpressionWrapper(condition(), output_field=BooleanField())
+        rows = queryset.order_by().annotate(flag=flag).values("flag").annotate(n=Count("pk"))
+        return [(bool(row["flag"]), row["n"]) for row in rows]
+
+    return count
+
+
+def count_subquery(queryset, outer_field, counted="pk", *, distinct=False):
+    """An annotation: the number of rows of `queryset` whose `outer_field` is the outer row.
+
+    `queryset` is already filtered (published...), not yet tied to the outer row;
+    `counted` with `distinct` counts distinct values instead of rows.
+    """
+    return Coalesce(
+        Subquery(
+            queryset.filter(**{outer_field: OuterRef("pk")})
+            .order_by()
+            .values(outer_field)
+            .annotate(n=Count(counted, distinct=distinct))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+REGION_LABELS = dict(Region.choices)

@@ -1,0 +1,315 @@
+"""The machinery every list page shares: filtering, sorting, paging, facets, active
+filters and downloads, on top of django-filter's FilterView.
+
+A list view names its model, FilterSet, columns and export columns; everything else is
+here, so the five list pages behave alike. Odd input never raises: the page answers
+with what it could use and says what it ignored.
+"""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.forms import ModelChoiceField
+from django.http import HttpResponseBadRequest
+from django.utils.http import urlencode
+from django_filters.views import FilterView
+
+from . import exports
+from .facets import FacetChoice, FacetResult
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+PAGE_SIZE_CHOICES = (10, 50, 100, 500)
+STATE_PARAMS = ("page", "page_size", "format")
+
+
+def as_param(value):
+    """How a cleaned or grouped value is written in a URL."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "-".join(value)
+    slug = getattr(value, "slug", None)
+    if slug is not None:
+        return slug
+    return str(value)
+
+
+class Query:
+    """The page's query string, and links that change one thing in it.
+
+    Every link resets `page` (a new filter starts at the first page) unless it sets it.
+    Blank parameters are dropped, so shared URLs stay short.
+    """
+
+    def __init__(self, data):
+        self.items = [(k, v) for k, values in data.lists() for v in values if v.strip()]
+
+    def url(self, items):
+        return "?" + urlencode(items) if items else "?"
+
+    def _without(self, name, value=None):
+        return [
+            (k, v)
+            for k, v in self.items
+            if k != "page" and not (k == name and (value is None or v == value))
+        ]
+
+    def without(self, name, value=None):
+        return self.url(self._without(name, value))
+
+    def setting(self, name, value):
+        return self.url([*self._without(name), (name, value)])
+
+    def adding(self, name, value):
+        return self.url([*self._without(name, value), (name, value)])
+
+    def page(self, number):
+        return self.url([*((k, v) for k, v in self.items if k != "page"), ("page", number)])
+
+    def filters(self, names):
+        """{name: value or [values]} of the given parameters, for the JSON meta."""
+        query = {}
+        for name, value in self.items:
+            if name in names:
+                query.setdefault(name, []).append(value)
+        return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+
+
+@dataclass
+class ActiveFilter:
+    label: str
+    value: str
+    remove_url: str
+
+
+@dataclass
+class HeaderCell:
+    label: str
+    url: str = ""
+    sort: str = ""  # "ascending", "descending" or ""
+    numeric: bool = False
+
+
+class CatalogueListView(FilterView):
+    """A filterable, sortable, paged and downloadable list of published records.
+
+    Subclasses set `model`, `filterset_class`, `columns` [(label, ordering parameter or
+    None, numeric)], `export_columns`, `export_name` and the texts.
+    """
+
+    strict = False
+    columns = ()
+    export_columns = ()
+    export_name = ""
+    heading = ""
+    intro = ""
+    search_placeholder = ""
+
+    def get_queryset(self):
+        return self.model.objects.published().for_list()
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, even to an empty query, so the defaults go through the form.
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
+
+    def get_facet_queryset(self):
+        """Facets count over the published records, without the page's annotations."""
+        return self.model.objects.published()
+
+    # Request handling --------------------------------------------------------------
+
+    def get(self, request, *args, **kwargs):
+        self.notices = []
+        self.query = Query(request.GET)
+        fmt = request.GET.get("format", "").strip().lower()
+        if fmt and fmt not in exports.FORMATS:
+            return HttpResponseBadRequest(
+                f"Unknown format {fmt[:20]!r}: use format=csv or format=json.",
+                content_type="text/plain; charset=utf-8",
+            )
+        if not fmt:
+            return super().get(request, *args, **kwargs)
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            lines = [f"{label}: {message}" for label, message in self.error_lines()]
+            return HttpResponseBadRequest(
+                "These filters are not valid, so nothing was exported:\n" + "\n".join(lines),
+                content_type="text/plain; charset=utf-8",
+            )
+        return exports.export_response(
+            fmt,
+            self.filterset.qs,
+            self.export_columns,
+            name=self.export_name,
+            query=self.query.filters(self.filterset.filters),
+            request=request,
+        )
+
+    def error_lines(self):
+        form = self.filterset.form
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else name
+            for message in errors:
+                yield label, message
+
+    # Paging ------------------------------------------------------------------------
+
+    def get_paginate_by(self, queryset):
+        raw = self.request.GET.get("page_size", "").strip()
+        if not raw:
+            return PAGE_SIZE
+        try:
+            size = int(raw)
+        except ValueError:
+            self.notices.append(f"page_size must be a whole number; showing {PAGE_SIZE} a page.")
+            return PAGE_SIZE
+        if size < 1:
+            self.notices.append(f"page_size must be at least 1; showing {PAGE_SIZE} a page.")
+            return PAGE_SIZE
+        if size > MAX_PAGE_SIZE:
+            self.notices.append(f"At most {MAX_PAGE_SIZE} rows a page; showing {MAX_PAGE_SIZE}.")
+            return MAX_PAGE_SIZE
+        return size
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        raw = self.request.GET.get("page", "").strip() or "1"
+        try:
+            number = int(raw)
+        except ValueError:
+            self.notices.append("The page number was not a whole number; showing page 1.")
+            number = 1
+        if number < 1:
+            self.notices.append("Pages start at 1; showing page 1.")
+            number = 1
+        elif number > paginator.num_pages:
+            self.notices.append(
+                f"There is no page {number}: the results fill {paginator.num_pages} "
+                f"page{'s' if paginator.num_pages != 1 else ''}; showing the last."
+            )
+            number = paginator.num_pages
+        page = paginator.page(number)
+        return paginator, page, page.object_list, paginator.num_pages > 1
+
+    # What the template shows -------------------------------------------------------
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        paginator = context["paginator"]
+        facets = self.facets()
+        facet_names = {facet.name for facet in facets}
+        form = self.filterset.form
+        form.fields["q"].widget.input_type = "search"
+        form.fields["q"].widget.attrs["placeholder"] = self.search_placeholder
+        context.update(
+            heading=self.heading,
+            intro=self.intro,
+            result_count=paginator.count,
+            facets=facets,
+            active_filters=self.active_filters(),
+            filter_errors=list(self.error_lines()),
+            notices=self.notices,
+            header=self.header(),
+            page_links=self.page_links(context["page_obj"]),
+            page_size_links=[
+                (size, self.query.setting("page_size", size), size == paginator.per_page)
+                for size in PAGE_SIZE_CHOICES
+            ],
+            export_links=[
+                (fmt.upper(), self.query.setting("format", fmt)) for fmt in exports.FORMATS
+            ],
+            clear_url=self.query.url([(k, v) for k, v in self.query.items if k == "page_size"]),
+            form_fields=[form[name] for name in form.fields if name not in facet_names],
+            kept_state=[
+                (k, v) for k, v in self.query.items if k in facet_names or k == "page_size"
+            ],
+        )
+        return context
+
+    def facets(self):
+        filterset = self.filterset
+        form = filterset.form
+        form.is_valid()
+        cleaned = form.cleaned_data
+        results = []
+        for facet in filterset.facets:
+            field = form.fields[facet.name]
+            labels = {}
+            if not isinstance(field, ModelChoiceField):
+                labels = dict(getattr(field, "choices", ()))
+            chosen = cleaned.get(facet.name)
+            if chosen in (None, "", []):
+                chosen = []
+            elif not isinstance(chosen, list | tuple):
+                chosen = [chosen]
+            selected = {as_param(value) for value in chosen}
+            queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+            choices = []
+            for row in facet.count(queryset):
+                value = as_param(row[0])
+                label = row[1] if len(row) == 3 else labels.get(value, value)
+                count = row[-1]
+                if not count and value not in selected:
+                    continue
+                is_selected = value in selected
+                if is_selected:
+                    url = (
+                        self.query.without(facet.name, value)
+                        if facet.multiple
+                        else (self.query.without(facet.name))
+                    )
+                elif facet.multiple:
+                    url = self.query.adding(facet.name, value)
+                else:
+                    url = self.query.setting(facet.name, value)
+                choices.append(FacetChoice(value, str(label), count, is_selected, url))
+            choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
+            results.append(FacetResult(facet.name, field.label, choices))
+        return results
+
+    def active_filters(self):
+        filterset = self.filterset
+        form = filterset.form
+        cleaned = getattr(form, "cleaned_data", {})
+        active = []
+        for name, raw in self.query.items:
+            if name not in filterset.filters:
+                continue
+            field = form.fields[name]
+            value = raw
+            if isinstance(field, ModelChoiceField):
+                if cleaned.get(name) is not None:
+                    value = str(cleaned[name])
+            elif hasattr(field, "choices"):
+                labels = {str(k): v for k, v in field.choices}
+                value = labels.get(raw.strip().upper(), labels.get(raw.strip(), raw))
+            active.append(ActiveFilter(str(field.label), str(value), self.query.without(name, raw)))
+        return active
+
+    def header(self):
+        ordering = getattr(self.filterset.form, "cleaned_data", {}).get("ordering") or [""]
+        current = ordering[0]
+        cells = []
+        for label, param, numeric in self.columns:
+            cell = HeaderCell(label, numeric=numeric)
+            if param:
+                # A sorted column's link reverses it; any other sorts ascending.
+                cell.sort = {param: "ascending", f"-{param}": "descending"}.get(current, "")
+                target = f"-{param}" if cell.sort == "ascending" else param
+                cell.url = self.query.setting("ordering", target)
+            cells.append(cell)
+        return cells
+
+    def page_links(self, page):
+        if page is None:
+            return {}
+        paginator = page.paginator
+        links = {"number": page.number, "count": paginator.num_pages}
+        if page.has_previous():
+            links["first"] = self.query.page(1)
+            links["previous"] = self.query.page(page.previous_page_number())
+        if page.has_next():
+            links["next"] = self.query.page(page.next_page_number())
+            links["last"] = self.query.page(paginator.num_pages)
+        return links

@@ -1,0 +1,158 @@
+"""Each download holds exactly the filtered rows, all of them, with stable columns."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from activities.exports import (
+    ACTIVITY_COLUMNS,
+    AGREEMENT_COLUMNS,
+    NETWORK_COLUMNS,
+    TWINNING_COLUMNS,
+)
+from cities.exports import CITY_COLUMNS
+from cities.models import City
+
+EXPORTS = [
+    ("cities:city-list", "cities", CITY_COLUMNS, "country=FR&country=DE", "slug"),
+    ("activities:network-list", "networks", NETWORK_COLUMNS, "theme=climate", "slug"),
+    ("activities:agreement-list", "agreements", AGREEMENT_COLUMNS, "country=FR", "slug"),
+    ("activities:twinning-list", "twinnings", TWINNING_COLUMNS, "country=FR", "id"),
+    ("activities:activity-list", "activities", ACTIVITY_COLUMNS, "country=JP", "slug"),
+]
+
+
+def download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.streaming
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+def shown_keys(client, url_name, query, key):
+    """The keys of the records the list page shows for the same query (all on one page)."""
+    response = client.get(f"{reverse(url_name)}?{query}&page_size=500")
+    return sorted(
+        str(getattr(obj, "pk" if key == "id" else key)) for obj in response.context["object_list"]
+    )
+
+
+@pytest.mark.parametrize(("url_name", "name", "columns", "query", "key"), EXPORTS)
+def test_csv_export_holds_exactly_the_filtered_rows(
+    client, catalogue, url_name, name, columns, query, key
+):
+    response, body = download(client, f"{reverse(url_name)}?{query}&format=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    reader = csv.reader(io.StringIO(body))
+    header = next(reader)
+    assert header == [column.name for column in columns] + ["url"]
+    rows = [dict(zip(header, row, strict=True)) for row in reader]
+    expected = shown_keys(client, url_name, query, key)
+    assert expected  # the query selects something
+    assert sorted(row[key] for row in rows) == expected
+    assert all(row["url"].startswith("http://testserver/") for row in rows)
+
+
+@pytest.mark.parametrize(("url_name", "name", "columns", "query", "key"), EXPORTS)
+def test_json_export_holds_the_rows_and_describes_the_query(
+    client, catalogue, url_name, name, columns, query, key
+):
+    response, body = download(client, f"{reverse(url_name)}?{query}&format=json&page=2")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    data = json.loads(body)
+    expected = shown_keys(client, url_name, query, key)
+    assert data["meta"]["count"] == len(expected) == len(data["results"])
+    assert sorted(str(row[key]) for row in data["results"]) == expected
+    assert data["meta"]["query"]  # the filters, without format or page
+    assert "format" not in data["meta"]["query"] and "page" not in data["meta"]["query"]
+    assert data["meta"]["licence"] and data["meta"]["credit"]
+    assert timezone.datetime.fromisoformat(data["meta"]["generated"])
+    assert list(data["results"][0]) == [column.name for column in columns] + ["url"]
+
+
+@pytest.mark.parametrize(("url_name", "name", "columns", "query", "key"), EXPORTS)
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_file_name_carries_the_list_and_the_date(
+    client, catalogue, url_name, name, columns, query, key, fmt
+):
+    response = client.get(f"{reverse(url_name)}?format={fmt}")
+    today = timezone.now().strftime("%Y-%m-%d")
+    assert (
+        response["Content-Disposition"] == f'attachment; filename="citydiplo-{name}-{today}.{fmt}"'
+    )
+
+
+def test_json_meta_echoes_repeated_parameters_as_a_list(client, catalogue):
+    _response, body = download(
+        client, reverse("cities:city-list") + "?country=FR&country=DE&format=json"
+    )
+    assert json.loads(body)["meta"]["query"] == {"country": ["FR", "DE"]}
+
+
+def test_export_holds_every_matching_row_not_one_page(client, make_city):
+    for n in range(60):
+        make_city(f"Village {n:02d}", "IT")
+    _response, body = download(
+        client, reverse("cities:city-list") + "?country=IT&page_size=10&format=csv"
+    )
+    lines = body.strip().splitlines()
+    assert len(lines) == 1 + 60
+    assert City.objects.filter(country="IT").count() == 60
+
+
+def test_export_leaves_out_drafts(client, catalogue):
+    _response, body = download(client, reverse("cities:city-list") + "?format=csv")
+    assert "hidden-fr" not in body
+    assert "paris-fr" in body
+
+
+def test_csv_values_are_plain_text(client, catalogue):
+    _response, body = download(
+        client, reverse("activities:twinning-list") + "?status=suspended&format=csv"
+    )
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["city_a"] == "coventry-gb" and row["city_b_country"] == "RU"
+    assert row["themes"] == "peace"
+    assert row["start_year"] == "1944"
+    assert row["start_on"] == ""
+
+
+def test_csv_is_utf8(client, make_city):
+    make_city("Düsseldorf", "DE", slug="dusseldorf-de")
+    _response, body = download(client, reverse("cities:city-list") + "?format=csv")
+    assert "Düsseldorf" in body
+
+
+@pytest.mark.parametrize("fmt", ["xml", "html", "CSV2", "%00"])
+def test_unknown_format_is_a_400(client, db, fmt):
+    response = client.get(reverse("cities:city-list"), {"format": fmt})
+    assert response.status_code == 400
+    assert b"format=csv" in response.content
+
+
+def test_export_with_invalid_filters_is_a_400_naming_them(client, catalogue):
+    response = client.get(reverse("activities:twinning-list") + "?year_min=abc&format=csv")
+    assert response.status_code == 400
+    assert re.search(rb"Started from: .*whole number", response.content)
+
+
+def test_list_page_links_to_both_downloads_with_its_filters(client, catalogue):
+    response = client.get(reverse("activities:twinning-list") + "?country=FR")
+    content = response.content.decode()
+    assert "these 3 results" in content
+    assert 'href="?country=FR&amp;format=csv"' in content
+    assert 'href="?country=FR&amp;format=json"' in content
+
+
+@pytest.mark.parametrize(("url_name", "name", "columns", "query", "key"), EXPORTS)
+def test_every_export_column_is_documented_in_order(url_name, name, columns, query, key):
+    docs = (settings.BASE_DIR / "docs" / "exports.md").read_text()
+    section = docs.split(f"(`{reverse(url_name)}`)", 1)[1].split("###", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
+    assert documented == [column.name for column in columns] + ["url"]

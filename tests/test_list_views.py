@@ -1,0 +1,209 @@
+"""List pages: status codes, odd input, constant query counts, drafts never shown."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Activity, Agreement, AgreementParty, Membership, Twinning
+
+LIST_URLS = [
+    "cities:city-list",
+    "activities:network-list",
+    "activities:agreement-list",
+    "activities:twinning-list",
+    "activities:activity-list",
+]
+
+# The most queries any list page may run, whatever its size: count, rows, prefetches,
+# one grouped query per facet, and the lookups that validate slugs.
+MAX_QUERIES = 12
+
+
+@pytest.fixture
+def many_records(catalogue, make_city):
+    """Enough rows for a page of 10 to differ from a page of 500."""
+    cities = [make_city(f"Stadt {n}", "DE", population=1000 * n) for n in range(30)]
+    for n, city in enumerate(cities):
+        partner = cities[(n + 1) % len(cities)]
+        if not Twinning.objects.between(city, partner).exists():
+            twinning = Twinning.objects.create(city_a=city, city_b=partner, start_year=1950 + n)
+            twinning.themes.add(catalogue.peace)
+        Membership.objects.create(network=catalogue.eurocities, city=city)
+        agreement = Agreement.objects.create(
+            title=f"Accord {n}", slug=f"accord-{n}", kind="mou", signed_year=1990 + n
+        )
+        agreement.themes.add(catalogue.trade)
+        AgreementParty.objects.create(agreement=agreement, city=city)
+        AgreementParty.objects.create(agreement=agreement, city=partner)
+        activity = Activity.objects.create(
+            title=f"Mission {n}", slug=f"mission-{n}", kind="trade_mission", lead_city=city
+        )
+        activity.partner_cities.add(partner, catalogue.paris)
+        activity.themes.add(catalogue.trade)
+    for n in range(15):
+        network = catalogue.c40.__class__.objects.create(
+            name=f"Network {n}", slug=f"network-{n}", scope="regional", headquarters=cities[n]
+        )
+        network.themes.add(catalogue.climate)
+    return cities
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+    return len(ctx), response
+
+
+@pytest.mark.parametrize("url_name", LIST_URLS)
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=a&ordering=-name", "country=DE&theme=trade&city=paris-fr&network=c40&year_min=1900"],
+)
+def test_query_count_does_not_grow_with_page_size(
+    client, many_records, django_assert_max_num_queries, url_name, query
+):
+    url = reverse(url_name) + "?" + query
+    small, response = queries_for(client, url + "&page_size=10")
+    large, large_response = queries_for(client, url + "&page_size=500")
+    assert small == large
+    if response.context["result_count"] > 10:
+        assert len(large_response.context["object_list"]) > 10
+    with django_assert_max_num_queries(MAX_QUERIES):
+        client.get(url + "&page_size=10")
+    with django_assert_max_num_queries(MAX_QUERIES):
+        client.get(url + "&page_size=500")
+
+
+def test_pages_of_10_and_500_show_10_and_all_rows(client, many_records):
+    small = client.get(reverse("activities:twinning-list") + "?page_size=10")
+    large = client.get(reverse("activities:twinning-list") + "?page_size=500")
+    assert len(small.context["object_list"]) == 10
+    total = Twinning.objects.published().count()
+    assert total > 10
+    assert len(large.context["object_list"]) == large.context["result_count"] == total
+
+
+BAD_QUERIES = [
+    "year_min=nineteen",
+    "year_min=1990&year_min=abc",
+    "founded_min=x&population_min=-5",
+    f"population_min={10**40}&year_max={10**40}",
+    "country=ZZ",
+    "country=&country=&region=",
+    "country_pair=DE&city=no-such-city",
+    "page=999",
+    "page=-3",
+    "page=abc",
+    "page=" + "9" * 5000,
+    "page_size=1000000000",
+    "page_size=0",
+    "page_size=lots",
+    "ordering=-password",
+    "ordering=name&ordering=,,,",
+    "theme=&field=&kind=&status=&scope=",
+    "q=" + "x" * 2000,
+    "q=%00%ff",
+    "capital=maybe&active=2&has_twinnings=",
+    "network=../../etc",
+]
+
+
+@pytest.mark.parametrize("url_name", LIST_URLS)
+def test_bad_input_never_gives_a_server_error(client, catalogue, url_name):
+    for query in BAD_QUERIES:
+        response = client.get(reverse(url_name) + "?" + query)
+        assert response.status_code == 200, query
+        assert response.content.decode().count("<h1") == 1, query
+
+
+def test_invalid_filter_is_named_on_the_page(client, catalogue):
+    response = client.get(reverse("activities:twinning-list") + "?year_min=nineteen")
+    content = response.content.decode()
+    assert "could not be used and were ignored" in content
+    assert "Started from" in content and "Enter a whole number." in content
+    # The valid rest of the query still applies: every twinning is listed.
+    assert response.context["result_count"] == Twinning.objects.published().count()
+
+
+def test_page_past_the_end_shows_the_last_page_and_says_so(client, many_records):
+    response = client.get(reverse("cities:city-list") + "?page_size=10&page=999")
+    page = response.context["page_obj"]
+    assert page.number == page.paginator.num_pages > 1
+    assert "There is no page 999" in response.content.decode()
+
+
+def test_page_size_is_capped_at_500(client, catalogue):
+    response = client.get(reverse("cities:city-list") + "?page_size=1000000000")
+    assert response.context["paginator"].per_page == 500
+    assert "At most 500 rows a page" in response.content.decode()
+
+
+def test_default_page_size_is_50(client, make_city):
+    for _n in range(55):
+        make_city(country="NL")
+    response = client.get(reverse("cities:city-list"))
+    assert len(response.context["object_list"]) == 50
+    assert response.context["page_obj"].has_next()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "draft", "published"),
+    [
+        ("cities:city-list", "Hidden Town", "Paris"),
+        ("activities:network-list", "Draft Network", "Mayors for Peace"),
+        ("activities:agreement-list", "Draft Accord", "Food Pact"),
+        ("activities:twinning-list", "Hidden Town", "Volgograd"),
+        ("activities:activity-list", "Draft Activity", "Water Aid"),
+    ],
+)
+def test_drafts_are_never_shown(client, catalogue, url_name, draft, published):
+    content = client.get(reverse(url_name) + "?page_size=500").content.decode()
+    assert published in content
+    assert draft not in content
+
+
+def test_active_filters_link_to_the_page_without_them(client, catalogue):
+    response = client.get(reverse("cities:city-list") + "?country=FR&country=DE&kind=city")
+    active = {(a.label, a.value): a.remove_url for a in response.context["active_filters"]}
+    assert active[("Country", "France")] == "?country=DE&kind=city"
+    assert active[("Country", "Germany")] == "?country=FR&kind=city"
+    assert active[("Kind of place", "City")] == "?country=FR&country=DE"
+    assert 'aria-label="Remove filter Country: France"' in response.content.decode()
+
+
+def test_facet_links_keep_the_other_filters_and_reset_the_page(client, catalogue):
+    response = client.get(reverse("activities:agreement-list") + "?kind=pact&page=2")
+    facets = {facet.name: facet for facet in response.context["facets"]}
+    countries = {choice.value: choice for choice in facets["country"].choices}
+    assert countries["JP"].url == "?kind=pact&country=JP"
+    kinds = {choice.value: choice for choice in facets["kind"].choices}
+    assert kinds["pact"].selected and kinds["pact"].url == "?"
+
+
+def test_sortable_headers_reverse_the_current_order(client, catalogue):
+    response = client.get(reverse("cities:city-list") + "?ordering=population&country=FR")
+    header = {cell.label: cell for cell in response.context["header"]}
+    assert header["Population"].sort == "ascending"
+    assert header["Population"].url == "?country=FR&ordering=-population"
+    assert header["Name"].url == "?country=FR&ordering=name"
+    content = response.content.decode()
+    assert '<th scope="col" aria-sort="ascending" class="num">' in content
+
+
+def test_result_count_and_empty_state(client, catalogue):
+    content = client.get(reverse("cities:city-list") + "?country=FR").content.decode()
+    assert "<strong>2</strong> results match these filters" in content
+    empty = client.get(reverse("cities:city-list") + "?country=FR&kind=metropolis")
+    assert empty.context["result_count"] == 0
+    text = empty.content.decode()
+    assert "Nothing matches" in text and "Clear all filters" in text
+    assert "<table" not in text
+
+
+def test_list_page_is_a_real_table(client, catalogue):
+    content = client.get(reverse("activities:twinning-list")).content.decode()
+    assert "<caption" in content
+    assert '<th scope="row">' in content
+    assert '<label for="id_q">Search:</label>' in content
