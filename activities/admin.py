@@ -1,5 +1,25 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+"""The editors' admin for the instruments of city diplomacy, and the city admin's
+inlines (activities may import cities, never the reverse)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
+
+from cities.admin import (
+    CatalogueAdminForm,
+    CatalogueForm,
+    CityAdmin,
+    HistoryAdmin,
+    ReviewAdmin,
+    ReviewInline,
+)
+from cities.models import City
+from cities.records import ReviewState
 
 from .models import (
     Activity,
@@ -11,79 +31,307 @@ from .models import (
     Theme,
     Twinning,
 )
+from .resources import CityResource, MembershipResource, TwinningResource
+
+
+class CatalogueImportMixin(ImportMixin):
+    """CSV or XLSX import with preview and confirm; a file with any invalid row
+    writes nothing, at the preview or at the confirm step."""
+
+    import_formats = [CSV, XLSX]
+    import_error_display = ("message", "row")
+    skip_admin_log = False
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: the file no longer passes the checks. "
+                "Upload it again to see why.",
+                messages.ERROR,
+            )
+            info = self.get_model_info()
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+        return super().process_result(result, request)
+
+
+# Sources and themes ------------------------------------------------------------------
+
+
+class SourceForm(CatalogueAdminForm):
+    slug_field = "key"
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "publisher", "kind", "url"]
+class SourceAdmin(HistoryAdmin):
+    form = SourceForm
+    list_display = ["title", "publisher", "kind", "published_on", "key"]
     list_filter = ["kind"]
     search_fields = ["title", "publisher", "url", "key"]
+    prepopulated_fields = {"key": ["title"]}
     autocomplete_fields = ["cities"]
+    date_hierarchy = "published_on"
+    ordering = ["title"]
+
+    def view_on_site(self, obj):
+        return obj.url
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
-    list_display = ["name", "field"]
+class ThemeAdmin(HistoryAdmin):
+    list_display = ["name", "field", "slug"]
     list_filter = ["field"]
-    search_fields = ["name"]
+    search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    ordering = ["field", "name"]
 
 
-class MembershipInline(admin.TabularInline):
+# Networks and memberships ------------------------------------------------------------
+
+
+class MembershipInline(ReviewInline, admin.TabularInline):
     model = Membership
+    fields = ["city", "role", "category", "joined_year", "left_year", "sources", "review_state"]
     autocomplete_fields = ["city", "sources"]
-    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("city")
 
 
 @admin.register(Network)
-class NetworkAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "acronym", "scope", "founded_year", "closed_year", "review_state"]
+class NetworkAdmin(ReviewAdmin):
+    list_display = [
+        "name",
+        "acronym",
+        "scope",
+        "founded_year",
+        "closed_year",
+        "headquarters",
+        "review_state",
+    ]
     list_filter = ["review_state", "scope", "themes"]
-    search_fields = ["name", "acronym"]
-    autocomplete_fields = ["founding_place", "headquarters", "merged_into", "sources"]
+    search_fields = ["name", "acronym", "slug", "region_covered"]
+    autocomplete_fields = ["founding_place", "headquarters", "merged_into", "themes", "sources"]
     prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["headquarters"]
+    date_hierarchy = "created_at"
+    ordering = ["name"]
     inlines = [MembershipInline]
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(CatalogueImportMixin, ReviewAdmin):
+    resource_classes = [MembershipResource]
     list_display = ["city", "network", "role", "joined_year", "left_year", "review_state"]
     list_filter = ["review_state", "role", "network"]
-    search_fields = ["city__name", "network__name", "network__acronym"]
+    search_fields = ["city__name", "city__slug", "network__name", "network__acronym", "category"]
     autocomplete_fields = ["city", "network", "sources"]
     list_select_related = ["city", "network"]
+    date_hierarchy = "created_at"
+    ordering = ["network__name", "city__name"]
+
+
+# Agreements and their parties --------------------------------------------------------
 
 
 class AgreementPartyInline(admin.TabularInline):
     model = AgreementParty
+    form = CatalogueForm
+    fields = ["city", "action", "year", "date", "sources", "notes"]
     autocomplete_fields = ["city", "sources"]
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("city")
+
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "kind", "signed_year", "status", "review_state"]
-    list_filter = ["review_state", "kind", "status"]
-    search_fields = ["title", "forum"]
-    autocomplete_fields = ["place", "network", "sources"]
+class AgreementAdmin(ReviewAdmin):
+    list_display = ["title", "kind", "signed_year", "status", "network", "review_state"]
+    list_filter = ["review_state", "kind", "status", "themes"]
+    search_fields = ["title", "slug", "forum", "summary"]
+    autocomplete_fields = ["place", "network", "themes", "sources"]
     prepopulated_fields = {"slug": ["title"]}
+    list_select_related = ["network"]
+    date_hierarchy = "created_at"
+    ordering = ["-signed_year", "title"]
     inlines = [AgreementPartyInline]
 
 
+@admin.register(AgreementParty)
+class AgreementPartyAdmin(HistoryAdmin):
+    list_display = ["city", "action", "agreement", "year", "date"]
+    list_filter = ["action"]
+    search_fields = ["city__name", "agreement__title"]
+    autocomplete_fields = ["agreement", "city", "sources"]
+    list_select_related = ["city", "agreement"]
+    date_hierarchy = "date"
+    ordering = ["agreement__title", "city__name"]
+
+    def view_on_site(self, obj):
+        return obj.agreement.get_absolute_url() if obj.agreement.is_published else None
+
+
+# Twinnings ----------------------------------------------------------------------------
+
+
+class TwinningForm(CatalogueAdminForm):
+    def clean(self):
+        cleaned = super().clean()
+        city_a, city_b = cleaned.get("city_a"), cleaned.get("city_b")
+        if city_a and city_b and city_a != city_b:
+            existing = (
+                Twinning.objects.between(city_a, city_b)
+                .exclude(pk=self.instance.pk)
+                .select_related("city_a", "city_b")
+                .first()
+            )
+            if existing is not None:
+                url = reverse("admin:activities_twinning_change", args=[existing.pk])
+                self.add_error(
+                    "city_b",
+                    ValidationError(
+                        format_html(
+                            '{} and {} are already twinned: see <a href="{}">{}</a> ({}).',
+                            city_a.name,
+                            city_b.name,
+                            url,
+                            existing,
+                            existing.get_review_state_display().lower(),
+                        ),
+                        code="duplicate_pair",
+                    ),
+                )
+        return cleaned
+
+
 @admin.register(Twinning)
-class TwinningAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "kind", "start_year", "status", "review_state"]
-    list_filter = ["review_state", "kind", "status"]
-    search_fields = ["city_a__name", "city_b__name"]
-    autocomplete_fields = ["city_a", "city_b", "sources"]
+class TwinningAdmin(CatalogueImportMixin, ReviewAdmin):
+    form = TwinningForm
+    resource_classes = [TwinningResource]
+    list_display = ["__str__", "kind", "start_year", "status", "status_year", "review_state"]
+    list_filter = ["review_state", "kind", "status", "start_precision"]
+    search_fields = [
+        "city_a__name",
+        "city_b__name",
+        "city_a__alternate_names",
+        "city_b__alternate_names",
+        "status_act",
+        "notes",
+    ]
+    autocomplete_fields = ["city_a", "city_b", "themes", "sources"]
     list_select_related = ["city_a", "city_b"]
+    date_hierarchy = "created_at"
+    ordering = ["city_a__name", "city_b__name"]
+
+
+# Other activities ---------------------------------------------------------------------
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(ReviewAdmin):
     list_display = ["title", "kind", "lead_city", "start_year", "end_year", "review_state"]
-    list_filter = ["review_state", "kind"]
-    search_fields = ["title", "summary"]
-    autocomplete_fields = ["lead_city", "partner_cities", "place", "sources"]
+    list_filter = ["review_state", "kind", "themes"]
+    search_fields = ["title", "slug", "summary", "lead_city__name", "other_partners"]
+    autocomplete_fields = ["lead_city", "partner_cities", "place", "themes", "sources"]
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["lead_city"]
+    date_hierarchy = "created_at"
+    ordering = ["-start_year", "title"]
+
+
+# Cities: their sources, twinnings and memberships --------------------------------------
+
+
+class CitySourcesFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if self.instance.review_state != ReviewState.PUBLISHED:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and form.cleaned_data.get("source")
+            and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            raise ValidationError(
+                "A published city cites at least one source: add one, or keep it as a draft."
+            )
+
+
+class CitySourceInline(admin.TabularInline):
+    model = Source.cities.through
+    formset = CitySourcesFormSet
+    autocomplete_fields = ["source"]
+    extra = 0
+    verbose_name = "source"
+    verbose_name_plural = "sources"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows owned by another admin, shown here with a link to their own page."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TwinningAsAInline(ReadOnlyInline):
+    model = Twinning
+    fk_name = "city_a"
+    fields = ["city_b", "kind", "start_year", "status", "review_state"]
+    readonly_fields = fields
+    verbose_name = "twinning"
+    verbose_name_plural = "twinnings (this city first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("city_b")
+
+
+class TwinningAsBInline(ReadOnlyInline):
+    model = Twinning
+    fk_name = "city_b"
+    fields = ["city_a", "kind", "start_year", "status", "review_state"]
+    readonly_fields = fields
+    verbose_name = "twinning"
+    verbose_name_plural = "twinnings (this city second)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("city_a")
+
+
+class CityMembershipInline(ReadOnlyInline):
+    model = Membership
+    fields = ["network", "role", "joined_year", "left_year", "review_state"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("network")
+
+
+class CityCatalogueAdmin(CatalogueImportMixin, CityAdmin):
+    resource_classes = [CityResource]
+    inlines = [CitySourceInline, TwinningAsAInline, TwinningAsBInline, CityMembershipInline]
+
+
+admin.site.unregister(City)
+admin.site.register(City, CityCatalogueAdmin)

@@ -162,6 +162,7 @@ class Theme(models.Model):
     )
 
     objects = ThemeManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["field", "name"]

@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from .facets import count_subquery
 from .records import (
@@ -175,6 +176,7 @@ class City(CatalogueRecord):
     notes = models.TextField(blank=True)
 
     objects = CityManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name", "country"]

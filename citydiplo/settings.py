@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "import_export",
     "csp",
     "axes",
     "cities",
@@ -187,6 +188,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
+
+# Admin bulk import: every file in one transaction, rolled back on any invalid row.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Maps: the tile server is a setting; pages draw markers and lines without tiles too.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -367,3 +367,34 @@ def small_catalogue(make_city, source):
         "activity": aid,
         "draft_activity": draft_activity,
     }
+
+
+def _staff_in_group(django_user_model, username, group_name):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A member of the Editors group (created by the activities data migration)."""
+    return _staff_in_group(django_user_model, "editor", "Editors")
+
+
+@pytest.fixture
+def chief_editor(db, django_user_model):
+    return _staff_in_group(django_user_model, "chief", "Chief editors")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def chief_client(client, chief_editor):
+    client.force_login(chief_editor)
+    return client

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
+from activities.history import record_changes
 from activities.loading import CatalogueLoader
 
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, fixture, **options):
         try:
-            counts = CatalogueLoader.from_file(fixture).load()
+            with transaction.atomic():
+                counts = CatalogueLoader.from_file(fixture).load()
+                # The loader writes in bulk, without history: record what it changed.
+                record_changes("load_catalogue")
         except (OSError, ValueError, DatabaseError) as exc:
             raise CommandError(f"Nothing loaded from {fixture}: {exc}") from exc
         summary = ", ".join(

@@ -1,0 +1,130 @@
+"""In a real browser: an editor adds a twinning with the city autocomplete, a chief
+editor publishes it, and the public pages show it."""
+
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from activities.models import Source, Twinning
+from cities.models import City
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORDS = {"ada": "a long passphrase 42", "grace": "another long one 17"}
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM
+    # calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    close_live_server_connections()
+
+
+def close_live_server_connections():
+    """The live server's request threads can outlive the test with a database
+    connection open, and PostgreSQL then refuses to drop the test database."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture
+def catalogue_with_two_cities(db):
+    source = Source.objects.create(
+        key="wiki-coventry", title="Coventry", url="https://example.org/c", kind="reference"
+    )
+    coventry = City.objects.create(name="Coventry", country="GB", slug="coventry-gb")
+    dresden = City.objects.create(name="Dresden", country="DE", slug="dresden-de")
+    for city in (coventry, dresden):
+        city.sources.add(source)
+    for username, extra in (("ada", []), ("grace", ["--chief"])):
+        call_command(
+            "create_editor", username, "--password", PASSWORDS[username], *extra, stdout=StringIO()
+        )
+    return coventry, dresden
+
+
+def log_in(browser, live_server, username):
+    page = browser.new_context().new_page()
+    page.goto(f"{live_server.url}/admin/")
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORDS[username])
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page
+
+
+def choose(page, field, typed, option):
+    """Pick `option` in the select2 autocomplete of `field` after typing `typed`."""
+    page.click(f"#id_{field} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", typed)
+    page.click(f".select2-results__option:has-text('{option}')")
+
+
+def test_editor_adds_twinning_chief_publishes_it_public_pages_show_it(
+    browser, live_server, catalogue_with_two_cities
+):
+    coventry, _dresden = catalogue_with_two_cities
+
+    editor = log_in(browser, live_server, "ada")
+    editor.goto(f"{live_server.url}/admin/activities/twinning/add/")
+    assert editor.locator("#id_review_state").count() == 0  # editors cannot publish
+    choose(editor, "city_a", "Coven", "Coventry (GB)")
+    choose(editor, "city_b", "germany", "Dresden (DE)")  # by country name
+    choose(editor, "sources", "Cov", "Coventry")
+    editor.fill("#id_start_year", "1959")
+    editor.fill("#id_change_reason", "Council minutes, 1959")
+    with editor.expect_navigation():
+        editor.click("input[name=_save]")
+    assert editor.url == f"{live_server.url}/admin/activities/twinning/"
+    assert "was added successfully" in editor.content()
+
+    twinning = Twinning.objects.get()
+    assert (twinning.city_a.slug, twinning.city_b.slug, twinning.review_state) == (
+        "coventry-gb",
+        "dresden-de",
+        "draft",
+    )
+    public = browser.new_context().new_page()
+    assert public.goto(f"{live_server.url}/twinnings/{twinning.pk}/").status == 404
+
+    chief = log_in(browser, live_server, "grace")
+    chief.goto(f"{live_server.url}/admin/activities/twinning/?review_state__exact=draft")
+    chief.check(f"input[name=_selected_action][value='{twinning.pk}']")
+    chief.select_option("select[name=action]", "publish")
+    with chief.expect_navigation():
+        chief.click("button[name=index]")
+    assert "Published 1 record(s)." in chief.content()
+
+    twinning.refresh_from_db()
+    assert twinning.review_state == "published"
+    history = twinning.history.all()
+    assert [(h.history_user.username, h.history_change_reason) for h in history] == [
+        ("grace", "Published"),
+        ("ada", "Council minutes, 1959"),
+    ]
+    detail = public.goto(f"{live_server.url}/twinnings/{twinning.pk}/")
+    assert detail.status == 200
+    assert "Coventry – Dresden" in public.locator("h1").inner_text()
+    city_page = public.goto(f"{live_server.url}{coventry.get_absolute_url()}")
+    assert city_page.status == 200
