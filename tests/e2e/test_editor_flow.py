@@ -107,6 +107,8 @@ def test_editor_adds_twinning_chief_publishes_it_public_pages_show_it(
     )
     public = browser.new_context().new_page()
     assert public.goto(f"{live_server.url}/twinnings/{twinning.pk}/").status == 404
+    public.goto(f"{live_server.url}{coventry.get_absolute_url()}")
+    assert public.get_by_role("link", name="Dresden").count() == 0
 
     chief = log_in(browser, live_server, "grace")
     chief.goto(f"{live_server.url}/admin/activities/twinning/?review_state__exact=draft")
@@ -128,3 +130,4 @@ def test_editor_adds_twinning_chief_publishes_it_public_pages_show_it(
     assert "Coventry – Dresden" in public.locator("h1").inner_text()
     city_page = public.goto(f"{live_server.url}{coventry.get_absolute_url()}")
     assert city_page.status == 200
+    assert public.get_by_role("link", name="Dresden").count() >= 1
