@@ -271,9 +271,8 @@ class TwinningImport:
 
     def _reject(self, row, category, reason, rejected_pairs):
         self.outcome.rejected[category] += 1
-        rejected_pairs.add(
-            frozenset(((fold(row.city1), fold(row.country1)), (fold(row.city2), fold(row.country2))))
-        )
+        one, other = (fold(row.city1), fold(row.country1)), (fold(row.city2), fold(row.country2))
+        rejected_pairs.add(frozenset((one, other)))
         self.outcome.report.append(_report_row(row, "rejected", reason))
 
     # Matching the catalogue ----------------------------------------------------------
@@ -346,7 +345,7 @@ class TwinningImport:
                 )
             elif place.location.approximate:
                 outcome.places_approximate += 1
-        for row, a, b in pairs.values():
+        for _row, a, b in pairs.values():
             if a.located and b.located:
                 outcome.pairs_both_located += 1
                 if not a.location.approximate and not b.location.approximate:

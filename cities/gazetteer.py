@@ -80,7 +80,15 @@ def fold(text):
     return " ".join(_ABBREVIATIONS.get(word, word) for word in words)
 
 
-_SOUNDS = (("yy", "y"), ("iy", "y"), ("ij", "y"), ("yi", "y"), ("ia", "ya"), ("ie", "ye"), ("iu", "yu"))
+_SOUNDS = (
+    ("yy", "y"),
+    ("iy", "y"),
+    ("ij", "y"),
+    ("yi", "y"),
+    ("ia", "ya"),
+    ("ie", "ye"),
+    ("iu", "yu"),
+)
 
 
 def _sound(folded):
