@@ -43,5 +43,19 @@ check-migrations: install
 import-wikipedia: migrate
 	$(DEV) $(BIN)/python manage.py import_twinnings ../shared/data/twin_cities_wikipedia.csv
 
+# Backups: the whole database (catalogue, users, groups, history) as compressed JSON.
+# Production: run with the same DATABASE_URL/SECRET_KEY environment as the app.
+BACKUP ?= backups/citydiplo-$(shell date -u +%Y%m%dT%H%M%SZ).json.gz
+OPS_ENV := DEBUG=$${DEBUG:-1}
+
+backup: install
+	mkdir -p $(dir $(BACKUP))
+	$(OPS_ENV) $(BIN)/python manage.py backup $(BACKUP)
+
+restore: install
+	@test -n "$(FILE)" || (echo "usage: make restore FILE=backups/citydiplo-....json.gz" && exit 2)
+	$(OPS_ENV) $(BIN)/python manage.py migrate --noinput
+	$(OPS_ENV) $(BIN)/python manage.py restore $(FILE)
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

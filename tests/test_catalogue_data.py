@@ -1,0 +1,160 @@
+"""The curated catalogue (fixtures/) is honest and meets the floors of its issue."""
+
+import datetime
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import Count, F, Q
+
+from activities.models import (
+    Activity,
+    ActivityKind,
+    Agreement,
+    AgreementParty,
+    Membership,
+    Network,
+    NetworkScope,
+    Source,
+    Theme,
+    Twinning,
+)
+from cities.models import City
+from cities.regions import Region
+
+THIS_YEAR = datetime.date.today().year
+
+
+def empty_catalogue_tables():
+    """Delete the catalogue's rows (and only those: groups and users stay)."""
+    tables = [
+        model._meta.db_table
+        for app in ("cities", "activities")
+        for model in apps.get_app_config(app).get_models(include_auto_created=True)
+    ]
+    statements = connection.ops.sql_flush(
+        no_style(), tables, reset_sequences=True, allow_cascade=True
+    )
+    connection.ops.execute_sql_flush(statements)
+
+
+@pytest.fixture(scope="module")
+def catalogue(django_db_setup, django_db_blocker):
+    """Load the catalogue once for this module; it is read, never changed, by the tests."""
+    with django_db_blocker.unblock():
+        call_command("load_catalogue", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        empty_catalogue_tables()
+
+
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
+@pytest.fixture(autouse=True)
+def _db_access(db):
+    """Each test reads the module's catalogue inside its own rolled-back transaction."""
+
+
+def test_the_built_fixture_matches_its_csv_sources():
+    call_command("build_catalogue", "--check", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    "model", [City, Network, Membership, Agreement, Twinning, Activity], ids=lambda m: m.__name__
+)
+def test_every_record_cites_a_source_with_a_title_and_url(model):
+    without = model.objects.annotate(n=Count("sources")).filter(n=0)
+    assert list(without[:10]) == []
+    assert not Source.objects.filter(Q(url="") | Q(title="")).exists()
+    assert not Source.objects.exclude(url__startswith="http").exists()
+
+
+def test_city_floors():
+    assert City.objects.count() >= 300
+    assert City.objects.values("country").distinct().count() >= 80
+    assert City.objects.filter(is_capital=True).count() >= 60
+    inhabited = {r for r in Region if r != Region.ANTARCTICA}
+    assert {c.region for c in City.objects.only("country")} >= inhabited
+
+
+def test_cities_listed_by_geonames_have_coordinates_and_population():
+    listed = City.objects.filter(geonames_id__isnull=False)
+    assert listed.count() >= 300
+    assert not listed.filter(Q(latitude__isnull=True) | Q(population__isnull=True)).exists()
+
+
+def test_network_floors():
+    assert Network.objects.count() >= 40
+    scopes = set(Network.objects.values_list("scope", flat=True))
+    assert scopes == set(NetworkScope.values)
+    assert Network.objects.filter(closed_year__isnull=False).exists()
+    assert Network.objects.filter(merged_into__isnull=False).exists()
+    assert not Network.objects.filter(founded_year__isnull=True).exists()
+
+
+def test_membership_floors_and_real_member_lists():
+    assert Membership.objects.count() >= 800
+    for slug in ("c40", "eurocities", "unesco-creative-cities", "ubc", "mercociudades"):
+        assert Membership.objects.filter(network__slug=slug).count() >= 20, slug
+    creative = Membership.objects.filter(network__slug="unesco-creative-cities")
+    assert not creative.filter(Q(category="") | Q(joined_year__isnull=True)).exists()
+
+
+def test_twinning_floors():
+    assert Twinning.objects.count() >= 600
+    ended = Twinning.objects.filter(status__in=["suspended", "terminated"])
+    assert ended.count() >= 40
+    assert not ended.filter(status_year__isnull=True).exists()
+    regions = set()
+    for a, b in Twinning.objects.values_list("city_a__country", "city_b__country"):
+        regions |= {City(country=a).region, City(country=b).region}
+    assert regions >= {r for r in Region if r != Region.ANTARCTICA}
+
+
+def test_agreement_floors():
+    assert Agreement.objects.count() >= 80
+    assert Agreement.objects.filter(kind__in=["pact", "declaration"]).exists()
+    assert Agreement.objects.filter(kind__in=["cooperation", "mou", "friendship"]).exists()
+    assert AgreementParty.objects.count() >= 80
+
+
+def test_activity_floors():
+    assert Activity.objects.count() >= 120
+    assert set(Activity.objects.values_list("kind", flat=True)) == set(ActivityKind.values)
+
+
+def test_theme_floors():
+    assert Theme.objects.count() >= 15
+    assert Theme.objects.values("field").distinct().count() == 5
+
+
+def test_no_twinning_pair_appears_twice_in_either_order():
+    pairs = [frozenset(p) for p in Twinning.objects.values_list("city_a", "city_b")]
+    assert len(pairs) == len(set(pairs))
+    assert not Twinning.objects.filter(city_a=F("city_b")).exists()
+
+
+def test_no_membership_is_duplicated():
+    duplicated = Membership.objects.values("network", "city").annotate(n=Count("id"))
+    assert not duplicated.filter(n__gt=1).exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "start", "end"),
+    [
+        (Network, "founded_year", "closed_year"),
+        (Membership, "joined_year", "left_year"),
+        (Twinning, "start_year", "status_year"),
+        (Agreement, "signed_year", "status_year"),
+        (Activity, "start_year", "end_year"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_years_are_plausible(model, start, end):
+    assert not model.objects.filter(**{f"{start}__gt": THIS_YEAR}).exists()
+    assert not model.objects.filter(**{f"{end}__gt": THIS_YEAR}).exists()
+    assert not model.objects.filter(**{f"{end}__lt": F(start)}).exists()
+    assert not model.objects.filter(**{f"{start}__lt": 800}).exists()
