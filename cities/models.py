@@ -1,6 +1,16 @@
+from django.contrib.postgres.lookups import TrigramSimilar
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorExact,
+    TrigramSimilarity,
+)
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
@@ -24,6 +34,30 @@ class CityQuerySet(CatalogueQuerySet):
 
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
+
+    def search(self, q):
+        """Places whose name or an alternate name matches `q`; a blank `q` filters nothing.
+
+        On PostgreSQL: substring (icontains), trigram similarity of the name ('Krakow'
+        finds Kraków, 'Volgorad' finds Volgograd) and full-text words, best match first,
+        all served by the indexes of migration cities 0002. Elsewhere (SQLite):
+        icontains on the name and alternate names, in the usual order.
+        """
+        q = " ".join(q.split())
+        if not q:
+            return self
+        contains = Q(name__icontains=q) | Q(alternate_names__icontains=q)
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(contains)
+        vector = SearchVector("name", "alternate_names", config="simple")
+        words = SearchQuery(q, config="simple", search_type="websearch")
+        return (
+            self.filter(
+                contains | Q(TrigramSimilar(F("name"), q)) | Q(SearchVectorExact(vector, words))
+            )
+            .annotate(search_rank=Greatest(TrigramSimilarity("name", q), SearchRank(vector, words)))
+            .order_by("-search_rank", F("population").desc(nulls_last=True), "name")
+        )
 
 
 class CityManager(models.Manager.from_queryset(CityQuerySet)):
