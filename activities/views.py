@@ -44,6 +44,9 @@ class TwinningListView(PublishedMixin, ListView):
     model = Twinning
     paginate_by = 50
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("city_a", "city_b")
+
 
 class TwinningDetailView(PublishedMixin, DetailView):
     model = Twinning
