@@ -14,9 +14,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history
 
 from cities.countries import resolve_country
 from cities.gazetteer import fold, locate, parse_place_name, us_states
@@ -410,11 +410,11 @@ class TwinningImport:
             batch = planned[start : start + self.batch_size]
             twinnings = [Twinning(city_a_id=a.city_id, city_b_id=b.city_id) for a, b in batch]
             with transaction.atomic():
-                bulk_create_with_history(
-                    twinnings,
+                Twinning.objects.bulk_create(twinnings)
+                copy_to_history(
                     Twinning,
-                    batch_size=self.batch_size,
-                    default_change_reason=f"Imported from {self.source_fields['key']}",
+                    [t.pk for t in twinnings],
+                    f"Imported from {self.source_fields['key']}",
                 )
                 through.objects.bulk_create(
                     [through(twinning_id=t.pk, source_id=source.pk) for t in twinnings]
@@ -453,6 +453,36 @@ class TwinningImport:
             city.notes = "Not found in GeoNames (cities500): no coordinates."
         city.slug = unique_slug(place.name, place.country, place.subdivision, slugs)
         return city
+
+
+def copy_to_history(model, pks, reason, chunk=500):
+    """Creation rows ('+') in the model's simple-history table for rows just inserted.
+
+    What simple_history's bulk_history_create writes, copied inside the database with
+    INSERT ... SELECT instead of building and compiling a Python object per row: for
+    24,000 twinnings that is a fraction of a second instead of many seconds.
+    """
+    history = model.history.model
+    columns = []
+    for tracked in history.tracked_fields:
+        source_column = model._meta.get_field(tracked.name).column
+        target_column = history._meta.get_field(tracked.name).column
+        columns.append((connection.ops.quote_name(target_column), source_column))
+    quote = connection.ops.quote_name
+    targets = ", ".join(target for target, _ in columns)
+    sources = ", ".join(quote(source) for _, source in columns)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), chunk):
+            ids = pks[start : start + chunk]
+            cursor.execute(
+                f"INSERT INTO {quote(history._meta.db_table)} ({targets}, "
+                f"{quote('history_date')}, {quote('history_change_reason')}, "
+                f"{quote('history_type')}, {quote('history_user_id')}) "
+                f"SELECT {sources}, %s, %s, '+', NULL FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})",
+                [now, reason, *ids],
+            )
 
 
 def _describe(place):

@@ -286,3 +286,15 @@ def test_bad_file_fails_with_exit_status_1_and_leaves_the_database_untouched(
     assert raised.value.returncode == 1
     assert (City.objects.count(), Twinning.objects.count(), Source.objects.count()) == before
     assert not run_import.report.exists()
+
+
+def test_history_rows_copy_the_created_twinnings(run_import):
+    run_import("twinnings_aliases.csv")
+
+    for twinning in Twinning.objects.all():
+        (record,) = twinning.history.all()
+        assert record.history_type == "+"
+        assert (record.city_a_id, record.city_b_id) == (twinning.city_a_id, twinning.city_b_id)
+        assert record.review_state == "published"
+        assert record.history_change_reason == f"Imported from {WIKIPEDIA_SOURCE['key']}"
+        assert record.history_date is not None
