@@ -42,3 +42,37 @@ def test_loaded_twinnings_never_repeat_a_pair_in_either_order(db):
     call_command("load_catalogue", verbosity=0)
     pairs = [frozenset(p) for p in Twinning.objects.values_list("city_a", "city_b")]
     assert len(pairs) == len(set(pairs))
+
+
+def test_reloading_restores_a_changed_record_and_keeps_editors_records(db, make_city):
+    call_command("load_catalogue", verbosity=0)
+    coventry = City.objects.get(slug="coventry-gb")
+    coventry.name = "Typo"
+    coventry.save()
+    editors_city = make_city("Editors' Town", slug="editors-town-fr")
+    call_command("load_catalogue", verbosity=0)
+    assert City.objects.get(slug="coventry-gb").name == "Coventry"
+    assert City.objects.filter(pk=editors_city.pk).exists()
+
+
+def test_a_broken_catalogue_loads_nothing(db, tmp_path):
+    import json
+
+    import pytest
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "broken.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"model": "cities.city", "fields": {"slug": "a-fr", "name": "A", "country": "FR"}},
+                {
+                    "model": "activities.twinning",
+                    "fields": {"city_a": ["a-fr"], "city_b": ["nowhere-xx"]},
+                },
+            ]
+        )
+    )
+    with pytest.raises(CommandError, match="Nothing loaded"):
+        call_command("load_catalogue", fixture=str(path), verbosity=0)
+    assert City.objects.count() == 0

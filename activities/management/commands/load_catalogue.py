@@ -1,11 +1,15 @@
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError
+
+from activities.loading import CatalogueLoader
 
 
 class Command(BaseCommand):
-    help = "Load the curated catalogue (fixtures/catalogue.json). Running it twice changes nothing."
+    help = (
+        "Load the curated catalogue (fixtures/catalogue.json): new records are created, "
+        "existing ones updated in place. Running it twice changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -14,7 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, fixture, **options):
         try:
-            with transaction.atomic():
-                call_command("loaddata", fixture, verbosity=options["verbosity"])
-        except Exception as exc:
-            raise CommandError(f"Could not load {fixture}: {exc}") from exc
+            counts = CatalogueLoader.from_file(fixture).load()
+        except (OSError, ValueError, DatabaseError) as exc:
+            raise CommandError(f"Nothing loaded from {fixture}: {exc}") from exc
+        summary = ", ".join(
+            f"{name}: {new} new, {old} updated" for name, (new, old) in counts.items()
+        )
+        self.stdout.write(self.style.SUCCESS(f"Loaded the catalogue. {summary}."))
