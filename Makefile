@@ -40,8 +40,10 @@ format: install
 check-migrations: install
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
+WIKIPEDIA_CSV ?= ../shared/data/twin_cities_wikipedia.csv
+
 import-wikipedia: migrate
-	$(DEV) $(BIN)/python manage.py import_twinnings ../shared/data/twin_cities_wikipedia.csv
+	$(DEV) $(BIN)/python manage.py import_twinnings $(WIKIPEDIA_CSV)
 
 # Backups: the whole database (catalogue, users, groups, history) as compressed JSON.
 # Production: run with the same DATABASE_URL/SECRET_KEY environment as the app.

@@ -1,0 +1,319 @@
+"""CityDiplo against Datasette on the same data: import, serve, measure with wrk.
+
+    .venv/bin/python bench/serve_and_measure.py                 # SQLite and PostgreSQL
+    .venv/bin/python bench/serve_and_measure.py --database sqlite --duration 5
+
+For each database: a fresh database, `migrate`, `load_catalogue` and `import_twinnings`
+of the 26,000 Wikipedia pairs (timed), `collectstatic`, gunicorn on loopback with
+DEBUG=0; then wrk (-c CONNECTIONS -d DURATION) on the filtered lists, a city with 50+
+partners, search and the CSV export of all twinnings, and one timed download of that
+export. Datasette serves the same SQLite file (loopback only, read-only) and wrk
+measures its equivalent pages in the same run. Prints a table with the ratios; only
+ratios from one run on one machine mean anything.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+# shared/ sits beside the checkout (or beside the folder holding a worktree).
+DATA = next(
+    (p / "shared/data/twin_cities_wikipedia.csv" for p in ROOT.parents if (p / "shared").is_dir()),
+    ROOT.parent / "shared/data/twin_cities_wikipedia.csv",
+)
+PG_NAME = "citydiplo_bench"
+PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
+
+PICK = """
+from django.db.models import Count
+from cities.models import City
+from cities.regions import countries_in
+city = (
+    City.objects.published()
+    .annotate(n=Count("twinnings_as_a", distinct=True) + Count("twinnings_as_b", distinct=True))
+    .filter(n__gte=50).order_by("n").first()
+)
+print("PICK", city.pk, city.slug, city.get_absolute_url(), city.name.split()[0].lower(),
+      ",".join(countries_in("europe")))
+"""
+
+
+def run(args, env, capture=False):
+    return subprocess.run(
+        args, cwd=ROOT, env=env, check=True, capture_output=capture, text=True
+    ).stdout
+
+
+def manage(env, *args, capture=False):
+    return run([PYTHON, "manage.py", *args], env, capture=capture)
+
+
+def wait_until_up(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up within {timeout} s")
+
+
+def timed_get(url):
+    """(seconds, bytes, content type) of one full download."""
+    started = time.monotonic()
+    with urllib.request.urlopen(url, timeout=120) as response:
+        body = response.read()
+        kind = response.headers.get("Content-Type", "")
+    return time.monotonic() - started, len(body), kind
+
+
+def wrk(url, args):
+    """requests/s, p50 ms, p99 ms and non-2xx count of wrk on one URL."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def millis(label):
+        match = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if not match:
+            return float("nan")
+        value, unit = float(match[1]), match[2]
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {
+        "rps": float(rps[1]) if rps else 0.0,
+        "p50": millis("50%"),
+        "p99": millis("99%"),
+        "errors": int(errors[1]) if errors else 0,
+    }
+
+
+def server(command, env, log):
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def prepare(database, tmp, env):
+    """A fresh database with the catalogue and the import; the import's seconds."""
+    if database == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    else:
+        drop = ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", PG_NAME]
+        subprocess.run(drop, check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PG_NAME], check=True)
+        env["DATABASE_URL"] = PG_URL
+    manage(env, "migrate", "-v0")
+    manage(env, "load_catalogue", "-v0")
+    started = time.monotonic()
+    out = manage(
+        env, "import_twinnings", str(DATA), "-v0", "--report", str(tmp / "r.csv"), capture=True
+    )
+    seconds = time.monotonic() - started
+    print(out)
+    if database == "postgres":
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", PG_NAME, "-qc", "ANALYZE"]
+        )
+    pick = next(
+        line
+        for line in manage(env, "shell", "-c", PICK, capture=True).splitlines()
+        if line.startswith("PICK")
+    )
+    _, pk, slug, url, word, europe = pick.split()
+    return seconds, {"pk": pk, "slug": slug, "url": url, "word": word, "europe": europe}
+
+
+def our_pages(pick):
+    return {
+        "twinnings ?country=DE": "/twinnings/?country=DE",
+        "cities ?region=europe": "/cities/?region=europe",
+        "city with 50+ partners": pick["url"],
+        "search": f"/search/?q={pick['word']}",
+        "CSV export, all twinnings": "/twinnings/?format=csv",
+    }
+
+
+def datasette_pages(pick):
+    """The same questions asked of Datasette (database 'bench', its default page size)."""
+    twinnings_de = (
+        "select t.id, a.name as city_a, a.country as country_a, b.name as city_b,"
+        " b.country as country_b, t.kind, t.start_year, t.status"
+        " from activities_twinning t join cities_city a on a.id = t.city_a_id"
+        " join cities_city b on b.id = t.city_b_id"
+        " where t.review_state = 'published' and (a.country = 'DE' or b.country = 'DE')"
+        " order by a.name, b.name limit 50"
+    )
+    return {
+        "twinnings ?country=DE": "/bench?" + urllib.parse.urlencode({"sql": twinnings_de}),
+        "cities ?region=europe": f"/bench/cities_city?country__in={pick['europe']}&_size=50",
+        "city with 50+ partners": f"/bench/cities_city/{pick['pk']}",
+        "search": f"/bench/cities_city?name__contains={pick['word']}&_size=50",
+        "CSV export, all twinnings": "/bench/activities_twinning.csv?_stream=on&_labels=on",
+    }
+
+
+def measure(base, pages, args):
+    results = {}
+    for label, path in pages.items():
+        seconds, size, kind = timed_get(base + path)
+        stats = wrk(base + path, args)
+        stats.update(download_s=seconds, bytes=size, type=kind.split(";")[0])
+        results[label] = stats
+        print(f"  {label:<28} {stats['rps']:>8.1f} req/s  {kind.split(';')[0]}  {size:,} bytes")
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--port", type=int, default=8104)
+    parser.add_argument("--datasette-port", type=int, default=8105)
+    args = parser.parse_args()
+    for tool in ("wrk",):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: apt-get install {tool}")
+    datasette = Path(PYTHON).with_name("datasette")
+    if not datasette.exists():
+        sys.exit("datasette is missing: pip install '.[bench]'")
+
+    tmp = Path(tempfile.mkdtemp(prefix="citydiplo-bench-"))
+    base_env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "DB_CONN_MAX_AGE": "600",
+    }
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    imports, results = {}, {}
+    log = (tmp / "servers.log").open("w")
+    try:
+        for database in databases:
+            env = dict(base_env)
+            print(f"== {database}: migrate, load_catalogue, import_twinnings")
+            imports[database], pick = prepare(database, tmp, env)
+            manage(env, "collectstatic", "--noinput", "-v0")
+            gunicorn = server(
+                [
+                    PYTHON,
+                    "-m",
+                    "gunicorn",
+                    "citydiplo.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{args.port}",
+                    "--workers",
+                    str(args.workers),
+                    "--access-logfile",
+                    "/dev/null",
+                ],
+                env,
+                log,
+            )
+            try:
+                base = f"http://127.0.0.1:{args.port}"
+                wait_until_up(base + "/")
+                print(f"== {database}: CityDiplo under gunicorn ({args.workers} workers)")
+                results[database] = measure(base, our_pages(pick), args)
+            finally:
+                stop(gunicorn)
+            if database == "sqlite":
+                ds = server(
+                    [
+                        str(datasette),
+                        "serve",
+                        "--immutable",
+                        str(tmp / "bench.sqlite3"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(args.datasette_port),
+                        "--setting",
+                        "sql_time_limit_ms",
+                        "20000",
+                        "--setting",
+                        "max_csv_mb",
+                        "0",
+                    ],
+                    base_env,
+                    log,
+                )
+                try:
+                    base = f"http://127.0.0.1:{args.datasette_port}"
+                    wait_until_up(base + "/-/versions.json")
+                    print("== Datasette on the same SQLite file")
+                    results["datasette"] = measure(base, datasette_pages(pick), args)
+                finally:
+                    stop(ds)
+    finally:
+        log.close()
+        if "postgres" in databases:
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", PG_NAME])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.duration}s per page; gunicorn "
+        f"{args.workers} workers; {os.cpu_count()} cores. Ratios hold for this run only.\n"
+    )
+    for database, seconds in imports.items():
+        print(f"import_twinnings on {database}: {seconds:.1f} s (wall, including GeoNames load)")
+    header = (
+        f"\n{'page':<28}{'server':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'one GET s':>10}{'non-2xx':>8}{'x Datasette':>12}  type"
+    )
+    print(header)
+    print("-" * len(header))
+    for label in our_pages({"url": "", "word": "", "pk": "", "europe": ""}):
+        reference = results.get("datasette", {}).get(label)
+        for name, pages in results.items():
+            s = pages[label]
+            ratio = f"{s['rps'] / reference['rps']:.2f}" if reference and reference["rps"] else "-"
+            if name == "datasette":
+                ratio = "1.00"
+            print(
+                f"{label:<28}{name:<12}{s['rps']:>9.1f}{s['p50']:>9.1f}{s['p99']:>9.1f}"
+                f"{s['download_s']:>10.2f}{s['errors']:>8}{ratio:>12}  {s['type']}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""List and detail pages run as many queries with thousands of rows as with a few."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Twinning
+from cities.models import City
+
+COUNTRIES = ["DE", "FR", "PL", "IT", "US", "JP", "GB", "ES"]
+
+
+def add_cities(count, start):
+    return City.objects.bulk_create(
+        City(
+            name=f"Place {n}",
+            slug=f"place-{n}",
+            country=COUNTRIES[n % len(COUNTRIES)],
+            latitude=n % 80,
+            longitude=n % 170,
+            population=1000 + n,
+        )
+        for n in range(start, start + count)
+    )
+
+
+def add_twinnings(hub, cities, pairs):
+    """The hub twinned with every city, and a chain of `pairs` more pairs among them."""
+    twinnings = [Twinning(city_a=hub, city_b=city) for city in cities]
+    twinnings += [
+        Twinning(city_a=cities[i], city_b=cities[(i + 1) % len(cities)])
+        for i in range(min(pairs, len(cities) - 1))
+    ]
+    Twinning.objects.bulk_create(twinnings)
+
+
+def queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def page_urls(hub):
+    return [
+        reverse("activities:twinning-list"),
+        reverse("activities:twinning-list") + "?country=DE",
+        reverse("cities:city-list"),
+        reverse("cities:city-list") + "?region=europe",
+        hub.get_absolute_url(),
+        Twinning.objects.involving(hub).first().get_absolute_url(),
+    ]
+
+
+@pytest.mark.django_db
+def test_list_and_detail_pages_run_constant_queries_as_data_grows(client):
+    hub = City.objects.create(name="Hub", slug="hub-de", country="DE", population=10**6)
+    add_twinnings(hub, add_cities(5, 0), pairs=4)
+    small = {url: queries(client, url) for url in page_urls(hub)}
+
+    add_twinnings(hub, add_cities(2500, 100), pairs=2500)
+    assert Twinning.objects.count() > 5000
+    assert Twinning.objects.involving(hub).count() > 2500
+    large = {url: queries(client, url) for url in page_urls(hub)}
+
+    assert large == small
