@@ -16,7 +16,8 @@ def country_of(city):
 
 
 def theme_slugs(record):
-    return [theme.slug for theme in record.themes.all()]
+    themes = getattr(record, "theme_list", None)  # prefetched by for_list(), if it was
+    return [theme.slug for theme in (record.themes.all() if themes is None else themes)]
 
 
 NETWORK_COLUMNS = [

@@ -641,7 +641,24 @@ class TwinningQuerySet(CatalogueQuerySet):
         )
 
     def for_list(self):
-        return self.select_related("city_a", "city_b").prefetch_related("themes")
+        """Rows for the list page and its downloads: the pair and themes in two queries.
+
+        Large text and timestamp columns no list shows are deferred: on 26,000 rows
+        their transfer and conversion cost more than everything else.
+        """
+        heavy = ("created_at", "updated_at", "notes", "summary", "alternate_names")
+        return (
+            self.select_related("city_a", "city_b")
+            .defer(
+                "created_at",
+                "updated_at",
+                "notes",
+                *(f"{side}__{name}" for side in ("city_a", "city_b") for name in heavy),
+            )
+            .prefetch_related(
+                Prefetch("themes", Theme.objects.only("slug", "name"), to_attr="theme_list")
+            )
+        )
 
     def involving(self, city):
         return self.filter(Q(city_a=city) | Q(city_b=city))

@@ -342,9 +342,6 @@ class TwinningListView(CatalogueListView):
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("city_a", "city_b")
-
 
 class TwinningDetailView(DetailView):
     def get_queryset(self):

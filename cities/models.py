@@ -64,11 +64,13 @@ class CityQuerySet(CatalogueQuerySet):
         vector = SearchVector("name", "alternate_names", config="simple")
         words = SearchQuery(q, config="simple", search_type="websearch")
         rank = Greatest(TrigramSimilarity("name", q), SearchRank(vector, words))
-        return self.filter(
-            Q(pk__in=every_word.values("pk"))
-            | Q(TrigramSimilar(F("name"), q))
-            | Q(SearchVectorExact(vector, words))
-        ).order_by(rank.desc(), F("population").desc(nulls_last=True), "name")
+        matches = Q(pk__in=every_word.values("pk")) | Q(SearchVectorExact(vector, words))
+        if len(q.split()) == 1:
+            # Typos are forgiven in a single name, never at the cost of a word of `q`.
+            matches |= Q(TrigramSimilar(F("name"), q))
+        return self.filter(matches).order_by(
+            rank.desc(), F("population").desc(nulls_last=True), "name"
+        )
 
     def for_detail(self):
         """A city with everything its page shows, in a fixed number of queries.

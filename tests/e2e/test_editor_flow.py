@@ -1,50 +1,20 @@
 """In a real browser: an editor adds a twinning with the city autocomplete, a chief
 editor publishes it, and the public pages show it."""
 
-import shutil
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from activities.models import Source, Twinning
 from cities.models import City
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORDS = {"ada": "a long passphrase 42", "grace": "another long one 17"}
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM
-    # calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    close_live_server_connections()
-
-
-def close_live_server_connections():
-    """The live server's request threads can outlive the test with a database
-    connection open, and PostgreSQL then refuses to drop the test database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
 
 
 @pytest.fixture
