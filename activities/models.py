@@ -135,9 +135,7 @@ class ThemeQuerySet(models.QuerySet):
             Prefetch("agreements", Agreement.objects.published(), to_attr="published_agreements"),
             Prefetch(
                 "twinnings",
-                Twinning.objects.published()
-                .with_published_cities()
-                .select_related("city_a", "city_b"),
+                Twinning.objects.published().select_related("city_a", "city_b"),
                 to_attr="published_twinnings",
             ),
             Prefetch(
@@ -200,14 +198,12 @@ class NetworkQuerySet(CatalogueQuerySet):
 
     def for_detail(self):
         """A network with its published members, agreements and history, in fixed queries."""
-        published = ReviewState.PUBLISHED
         return self.select_related(
             "founding_place", "headquarters", "merged_into"
         ).prefetch_related(
             Prefetch(
                 "memberships",
                 Membership.objects.published()
-                .filter(city__review_state=published)
                 .select_related("city")
                 .order_by("city__country", "city__name"),
                 to_attr="published_memberships",
@@ -224,9 +220,7 @@ class NetworkQuerySet(CatalogueQuerySet):
 
     def for_list(self):
         """Headquarters, themes and the number of published members, in constant queries."""
-        members = Membership.objects.filter(
-            review_state=ReviewState.PUBLISHED, city__review_state=ReviewState.PUBLISHED
-        )
+        members = Membership.objects.published()
         return (
             self.select_related("headquarters", "merged_into")
             .prefetch_related("themes")
@@ -345,7 +339,20 @@ class MembershipRole(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
-class MembershipManager(models.Manager.from_queryset(CatalogueQuerySet)):
+class MembershipQuerySet(CatalogueQuerySet):
+    def published(self):
+        """Published memberships of a published city in a published network."""
+        return (
+            super()
+            .published()
+            .filter(
+                city__review_state=ReviewState.PUBLISHED,
+                network__review_state=ReviewState.PUBLISHED,
+            )
+        )
+
+
+class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_by_natural_key(self, network_slug, city_slug):
         return self.get(network__slug=network_slug, city__slug=city_slug)
 
@@ -665,11 +672,6 @@ class TwinningQuerySet(CatalogueQuerySet):
 
     def between(self, city, other):
         return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
-
-    def with_published_cities(self):
-        """Only pairs whose two places are both published."""
-        published = ReviewState.PUBLISHED
-        return self.filter(city_a__review_state=published, city_b__review_state=published)
 
     SEARCH_FIELDS = (
         "city_a__name",

@@ -33,7 +33,7 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         cities = City.objects.published()
         located = cities.located()
-        twinnings = Twinning.objects.published().with_published_cities()
+        twinnings = Twinning.objects.published()
         per_decade = (
             twinnings.filter(start_year__isnull=False)
             .annotate(decade=F("start_year") / 10 * 10)
@@ -61,9 +61,7 @@ class HomeView(TemplateView):
                 ),
                 (
                     "Network memberships",
-                    Membership.objects.published()
-                    .filter(city__review_state=PUBLISHED, network__review_state=PUBLISHED)
-                    .count(),
+                    Membership.objects.published().count(),
                     None,
                 ),
                 (
@@ -117,7 +115,7 @@ def recent_records(per_kind):
     the others)."""
     kinds = [
         ("City", City.objects.published()),
-        ("Twinning", Twinning.objects.published().with_published_cities()),
+        ("Twinning", Twinning.objects.published()),
         ("Network", Network.objects.published()),
         ("Agreement", Agreement.objects.published()),
         ("Activity", Activity.objects.published()),
@@ -166,10 +164,7 @@ class SearchView(TemplateView):
                 ("Cities", City.objects.published().search(query), "cities:city-list"),
                 (
                     "Twinnings",
-                    Twinning.objects.published()
-                    .with_published_cities()
-                    .search(query)
-                    .select_related("city_a", "city_b"),
+                    Twinning.objects.published().search(query).select_related("city_a", "city_b"),
                     "activities:twinning-list",
                 ),
                 ("Networks", Network.objects.published().search(query), "activities:network-list"),
@@ -207,13 +202,6 @@ class AboutView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
         return context
-
-
-class PublishedMixin:
-    model = None
-
-    def get_queryset(self):
-        return self.model.objects.published()
 
 
 class NetworkListView(CatalogueListView):
@@ -345,7 +333,7 @@ class TwinningListView(CatalogueListView):
 
 class TwinningDetailView(DetailView):
     def get_queryset(self):
-        return Twinning.objects.published().with_published_cities().for_detail()
+        return Twinning.objects.published().for_detail()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

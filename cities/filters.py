@@ -191,20 +191,15 @@ def _twinning_model():
 
 def has_twinning_condition():
     """Exists: a published twinning with a published partner, on either side."""
-    twinning = _twinning_model()
-    published = twinning.objects.filter(review_state=PUBLISHED)
-    return Q(Exists(published.filter(city_a=OuterRef("pk"), city_b__review_state=PUBLISHED))) | Q(
-        Exists(published.filter(city_b=OuterRef("pk"), city_a__review_state=PUBLISHED))
+    published = _twinning_model().objects.published()  # both places published
+    return Q(Exists(published.filter(city_a=OuterRef("pk")))) | Q(
+        Exists(published.filter(city_b=OuterRef("pk")))
     )
 
 
 def _published_memberships():
-    membership = City._meta.get_field("memberships").related_model
-    return membership.objects.filter(
-        review_state=PUBLISHED,
-        city__review_state=PUBLISHED,
-        network__review_state=PUBLISHED,
-    )
+    """Published memberships of published cities in published networks."""
+    return City._meta.get_field("memberships").related_model.objects.published()
 
 
 class CityFilterSet(CatalogueFilterSet):

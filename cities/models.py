@@ -87,25 +87,18 @@ class CityQuerySet(CatalogueQuerySet):
         return self.prefetch_related(
             Prefetch(
                 "twinnings_as_a",
-                related("twinnings_as_a")
-                .published()
-                .filter(city_b__review_state=published)
-                .select_related("city_b"),
+                related("twinnings_as_a").published().select_related("city_b"),
                 to_attr="published_twinnings_as_a",
             ),
             Prefetch(
                 "twinnings_as_b",
-                related("twinnings_as_b")
-                .published()
-                .filter(city_a__review_state=published)
-                .select_related("city_a"),
+                related("twinnings_as_b").published().select_related("city_a"),
                 to_attr="published_twinnings_as_b",
             ),
             Prefetch(
                 "memberships",
                 related("memberships")
                 .published()
-                .filter(network__review_state=published)
                 .select_related("network")
                 .order_by("joined_year", "network__name"),
                 to_attr="published_memberships",
@@ -138,19 +131,14 @@ class CityQuerySet(CatalogueQuerySet):
         depends on cities, never the reverse); the counts are correlated subqueries, so
         they cost the same on a page of 10 rows or 500.
         """
-        published = ReviewState.PUBLISHED
         twinning = self.model._meta.get_field("twinnings_as_a").related_model
         membership = self.model._meta.get_field("memberships").related_model
-        twinnings = twinning.objects.filter(review_state=published)
+        # Both published() require every linked record (partner, network) published.
+        twinnings = twinning.objects.published()
         return self.annotate(
-            twinning_count=count_subquery(
-                twinnings.filter(city_b__review_state=published), "city_a"
-            )
-            + count_subquery(twinnings.filter(city_a__review_state=published), "city_b"),
-            network_count=count_subquery(
-                membership.objects.filter(review_state=published, network__review_state=published),
-                "city",
-            ),
+            twinning_count=count_subquery(twinnings, "city_a")
+            + count_subquery(twinnings, "city_b"),
+            network_count=count_subquery(membership.objects.published(), "city"),
         )
 
 

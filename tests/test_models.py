@@ -225,3 +225,15 @@ def test_records_have_readable_str_and_urls(twinned_pair, network):
     assert twinned_pair.city_a.get_absolute_url() == "/cities/coventry-gb/"
     assert network.get_absolute_url() == "/networks/test-network/"
     assert str(twinned_pair.city_a) == "Coventry (GB)"
+
+
+def test_published_memberships_need_a_published_city_and_network(network, make_city):
+    from activities.models import Membership
+
+    shown = Membership.objects.create(network=network, city=make_city())
+    Membership.objects.create(network=network, city=make_city(review_state="draft"))
+    draft_network = Network.objects.create(
+        name="Draft Network", slug="draft-network", scope="global", review_state="draft"
+    )
+    Membership.objects.create(network=draft_network, city=make_city())
+    assert list(Membership.objects.published()) == [shown]
