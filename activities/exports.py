@@ -5,13 +5,17 @@ docs/exports.md. Keep names and order stable: researchers' scripts depend on the
 """
 
 from cities.exports import Column
+from cities.records import public
 
 
 def slug_of(record):
+    """A related record's slug; empty when there is none or it is a draft."""
+    record = public(record)
     return record.slug if record else ""
 
 
 def country_of(city):
+    city = public(city)
     return city.country.code if city else ""
 
 

@@ -36,7 +36,21 @@ activity_fields = fields_of(Activity, "activity")
 agreement_countries = through(
     AgreementParty.objects.filter(city__review_state=PUBLISHED), "agreement", "city__country"
 )
-agreement_networks = grouped("network__slug", label="network__name")
+
+
+# Facets over a related record offer published records only: a draft is never named.
+# (Themes have no review state; cities and networks do.)
+
+
+def agreement_networks(queryset):
+    """Agreements per published network behind them."""
+    count = grouped("network__slug", label="network__name")
+    return count(queryset.filter(network__review_state=PUBLISHED))
+
+
+def headquarters_countries(queryset):
+    """Networks per country of a published headquarters."""
+    return grouped("headquarters__country")(queryset.filter(headquarters__review_state=PUBLISHED))
 
 
 def activity_countries(queryset):

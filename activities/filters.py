@@ -78,7 +78,7 @@ class NetworkFilterSet(ThemedFilterSet):
     founded_min = YearFilter(field_name="founded_year", lookup_expr="gte", label="Founded from")
     founded_max = YearFilter(field_name="founded_year", lookup_expr="lte", label="Founded until")
     active = YesNoFilter(condition=lambda: Q(closed_year__isnull=True), label="Still active")
-    hq_country = CountryFilter(field_name="headquarters__country", label="Headquarters country")
+    hq_country = CountryFilter(method="filter_hq_country", label="Headquarters country")
     ordering = ordering_filter(
         ("name", "name", "Name"),
         ("scope", "scope", "Scope"),
@@ -93,12 +93,18 @@ class NetworkFilterSet(ThemedFilterSet):
         Facet("theme", facets.network_themes),
         Facet("field", facets.network_fields),
         Facet("active", generic.yes_no(lambda: Q(closed_year__isnull=True))),
-        Facet("hq_country", generic.grouped("headquarters__country"), multiple=True),
+        Facet("hq_country", facets.headquarters_countries, multiple=True),
     )
 
     class Meta:
         model = Network
         fields = []
+
+    def filter_hq_country(self, queryset, name, value):
+        """A draft headquarters is not public, so it places the network nowhere."""
+        return queryset.filter(
+            headquarters__country__in=value, headquarters__review_state=ReviewState.PUBLISHED
+        )
 
 
 class AgreementFilterSet(ThemedFilterSet):

@@ -12,7 +12,7 @@ from cities.charts import bar_chart, timeline
 from cities.listing import CatalogueListView
 from cities.maps import compact_points, map_data
 from cities.models import City
-from cities.records import DatePrecision, ReviewState, format_partial_date
+from cities.records import DatePrecision, ReviewState, format_partial_date, public
 from cities.regions import Region, region_of
 
 from . import exports
@@ -385,9 +385,7 @@ class ActivityDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         activity = self.object
-        lead = (
-            activity.lead_city if activity.lead_city and activity.lead_city.is_published else None
-        )
+        lead = public(activity.lead_city)
         context.update(
             lead_city=lead,
             map_data=map_data(activity.published_partner_cities, focus=lead, link_focus=True),

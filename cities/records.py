@@ -72,6 +72,18 @@ class CatalogueRecord(models.Model):
         return self.review_state == ReviewState.PUBLISHED
 
 
+def public(record):
+    """The related record if the public may see it, else None.
+
+    The one rule for links to other records (a network's headquarters, an agreement's
+    network, a merger's successor...): a draft is not named on public pages or in
+    downloads. Records without a review state (themes) are always public.
+    """
+    if record is None or not getattr(record, "is_published", True):
+        return None
+    return record
+
+
 def review_state_constraint(model_name):
     return models.CheckConstraint(
         condition=models.Q(review_state__in=ReviewState.values),

@@ -398,3 +398,45 @@ def editor_client(client, editor):
 def chief_client(client, chief_editor):
     client.force_login(chief_editor)
     return client
+
+
+@pytest.fixture
+def draft_links(make_city):
+    """Published records linked to drafts: a draft headquarters, successor network,
+    signing place, network behind an agreement, lead city. No draft may be named."""
+    from types import SimpleNamespace
+
+    from activities.models import Activity, Agreement
+
+    d = SimpleNamespace()
+    d.draft_city = make_city("Secretville", "NO", slug="secretville-no", review_state="draft")
+    d.draft_network = Network.objects.create(
+        name="Secret Alliance", slug="secret-alliance", scope="global", review_state="draft"
+    )
+    d.network = Network.objects.create(
+        name="Open Network",
+        slug="open-network",
+        scope="global",
+        founded_year=1990,
+        closed_year=2000,
+        founding_place=d.draft_city,
+        headquarters=d.draft_city,
+        merged_into=d.draft_network,
+    )
+    d.agreement = Agreement.objects.create(
+        title="Open Pact",
+        slug="open-pact",
+        kind="pact",
+        signed_year=2015,
+        place=d.draft_city,
+        network=d.draft_network,
+    )
+    d.activity = Activity.objects.create(
+        title="Open Mission",
+        slug="open-mission",
+        kind="trade_mission",
+        start_year=2010,
+        lead_city=d.draft_city,
+        place=d.draft_city,
+    )
+    return d

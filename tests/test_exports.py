@@ -156,3 +156,23 @@ def test_every_export_column_is_documented_in_order(url_name, name, columns, que
     section = docs.split(f"(`{reverse(url_name)}`)", 1)[1].split("###", 1)[0]
     documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
     assert documented == [column.name for column in columns] + ["url"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "slug", "columns"),
+    [
+        (
+            "activities:network-list",
+            "open-network",
+            ["merged_into", "headquarters", "headquarters_country"],
+        ),
+        ("activities:agreement-list", "open-pact", ["place", "network"]),
+        ("activities:activity-list", "open-mission", ["lead_city", "lead_city_country", "place"]),
+    ],
+)
+def test_exports_leave_draft_related_records_empty(client, draft_links, url_name, slug, columns):
+    response = client.get(reverse(url_name) + "?format=csv")
+    body = b"".join(response.streaming_content).decode()
+    assert "secretville" not in body and "secret-alliance" not in body
+    (row,) = [row for row in csv.DictReader(io.StringIO(body)) if row["slug"] == slug]
+    assert {column: row[column] for column in columns} == dict.fromkeys(columns, "")

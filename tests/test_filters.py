@@ -361,3 +361,17 @@ def test_facet_ignores_its_own_filter_but_keeps_the_others(client, catalogue):
     assert countries["DE"].count == 1  # Berlin would be added
     capital = {c.value: c.count for c in facets["capital"].choices}
     assert capital == {"true": 1, "false": 1}  # Paris, Lyon: the country filter applies
+
+
+def test_network_hq_country_ignores_a_draft_headquarters(client, catalogue, draft_links):
+    assert len(filtered(NetworkFilterSet, "hq_country=NO")) == 0
+    response = client.get(reverse("activities:network-list"))
+    facets = {facet.name: {c.value for c in facet.choices} for facet in response.context["facets"]}
+    assert "NO" not in facets["hq_country"]
+    assert facets["hq_country"] >= {"US", "JP", "DE"}
+
+
+def test_agreement_network_facet_offers_published_networks_only(client, catalogue, draft_links):
+    response = client.get(reverse("activities:agreement-list"))
+    facets = {facet.name: {c.value for c in facet.choices} for facet in response.context["facets"]}
+    assert facets["network"] == {"c40", "mayors-for-peace"}

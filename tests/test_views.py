@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from activities.models import Membership, Twinning
 
@@ -298,3 +299,32 @@ def test_detail_page_query_count_does_not_grow_with_related_records(
     with django_assert_max_num_queries(QUERY_LIMITS[kind]):
         response = client.get(url)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "activities:network-list",
+        "activities:agreement-list",
+        "activities:activity-list",
+    ],
+)
+def test_list_pages_never_name_a_draft_related_record(client, draft_links, url_name):
+    page = client.get(reverse(url_name)).content.decode()
+    assert "Open" in page  # the published record is listed
+    assert "Secretville" not in page
+    assert "Secret Alliance" not in page
+    assert "secret-alliance" not in page  # nor offered as a facet choice
+
+
+@pytest.mark.parametrize("record", ["network", "agreement", "activity"])
+def test_detail_pages_never_name_a_draft_related_record(client, draft_links, record):
+    page = client.get(getattr(draft_links, record).get_absolute_url()).content.decode()
+    assert "Secretville" not in page
+    assert "Secret Alliance" not in page
+
+
+def test_network_detail_says_what_is_not_recorded_instead_of_a_draft(client, draft_links):
+    page = client.get(draft_links.network.get_absolute_url()).content.decode()
+    assert "<dt>Headquarters</dt><dd>Not recorded</dd>" in page
+    assert "Merged into" not in page
