@@ -245,11 +245,14 @@ class CatalogueListView(FilterView):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+            added = self.added_counts(facet, queryset, chosen)
             choices = []
             for row in facet.count(queryset):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
+                if added is not None and value not in selected:
+                    count = added[0] + added[1].get(value, 0)
                 if not count and value not in selected:
                     continue
                 is_selected = value in selected
@@ -267,6 +270,24 @@ class CatalogueListView(FilterView):
             choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
             results.append(FacetResult(facet.name, field.label, choices))
         return results
+
+    def added_counts(self, facet, queryset, chosen):
+        """What adding a value to a repeatable filter's selection gives (values are ORed).
+
+        Beside an unselected value of a repeatable filter the page shows the rows its
+        link opens: the rows matching the current selection or this value, under the
+        other filters = (rows matching the selection) + (rows matching this value among
+        the others). Returns (rows matching the selection, {value: rows among the
+        others}), or None when the facet is single-valued or nothing is selected.
+
+        A selected value keeps the count of that value alone under the other filters
+        (its link removes it, so no single number describes the resulting page better).
+        """
+        if not (facet.multiple and chosen):
+            return None
+        matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
+        others = queryset.exclude(pk__in=matching.values("pk"))
+        return matching.count(), {as_param(row[0]): row[-1] for row in facet.count(others)}
 
     def active_filters(self):
         filterset = self.filterset

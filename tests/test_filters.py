@@ -312,15 +312,23 @@ LISTS = [
 def test_each_facet_count_is_the_number_of_rows_that_choice_selects(
     client, catalogue, url_name, filterset_class, query
 ):
-    """Given the other filters, choosing a value gives exactly the count shown beside it."""
+    """Given the other filters, choosing a value gives exactly the count shown beside it.
+
+    A repeatable filter adds an unselected value to the selection (values are ORed); a
+    selected value is counted alone.
+    """
     response = client.get(reverse(url_name) + "?" + query)
     assert response.status_code == 200
     base = QueryDict(query, mutable=True)
+    multiple = {facet.name for facet in filterset_class.facets if facet.multiple}
     checked = 0
     for facet in response.context["facets"]:
         for choice in facet.choices:
             data = base.copy()
-            data.setlist(facet.name, [choice.value])
+            values = [choice.value]
+            if facet.name in multiple and not choice.selected:
+                values = [*base.getlist(facet.name), choice.value]
+            data.setlist(facet.name, values)
             assert len(filtered(filterset_class, data.urlencode())) == choice.count, (
                 facet.name,
                 choice.value,
@@ -358,7 +366,7 @@ def test_facet_ignores_its_own_filter_but_keeps_the_others(client, catalogue):
     countries = {c.value: c for c in facets["country"].choices}
     assert countries["FR"].selected
     assert countries["FR"].count == 1  # Paris: the capital filter still applies
-    assert countries["DE"].count == 1  # Berlin would be added
+    assert countries["DE"].count == 2  # Paris, and Berlin would be added
     capital = {c.value: c.count for c in facets["capital"].choices}
     assert capital == {"true": 1, "false": 1}  # Paris, Lyon: the country filter applies
 
@@ -375,3 +383,30 @@ def test_agreement_network_facet_offers_published_networks_only(client, catalogu
     response = client.get(reverse("activities:agreement-list"))
     facets = {facet.name: {c.value for c in facet.choices} for facet in response.context["facets"]}
     assert facets["network"] == {"c40", "mayors-for-peace"}
+
+
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        ("cities:city-list", "country=FR"),
+        ("cities:city-list", "country=FR&country=DE&capital=false"),
+        ("activities:twinning-list", "country=FR"),
+        ("activities:activity-list", "country=JP"),
+        ("activities:agreement-list", "country=DE"),
+        ("activities:network-list", "hq_country=US"),
+    ],
+)
+def test_facet_count_is_the_result_count_of_the_page_its_link_opens(
+    client, catalogue, url_name, query
+):
+    url = reverse(url_name)
+    response = client.get(f"{url}?{query}")
+    checked = 0
+    for facet in response.context["facets"]:
+        for choice in facet.choices:
+            if choice.selected:
+                continue
+            opened = client.get(url + choice.url)
+            assert opened.context["result_count"] == choice.count, (facet.name, choice.value)
+            checked += 1
+    assert checked
