@@ -4,7 +4,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django_countries import countries
 
 from . import facets
@@ -169,9 +169,23 @@ class CatalogueFilterSet(django_filters.FilterSet):
         return queryset.order_by()
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Sorting where blanks (no year, no population) come last in either direction.
+
+    Databases disagree (SQLite puts NULL first ascending, PostgreSQL last), so the
+    order is spelt out.
+    """
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        param = param[1:] if descending else param
+        column = F(self.param_map.get(param, param))
+        return column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
+
+
 def ordering_filter(*fields):
     """`?ordering=name` / `-name`: (query expression, parameter, label) triples."""
-    return django_filters.OrderingFilter(
+    return NullsLastOrderingFilter(
         fields=[(field, param) for field, param, _label in fields],
         field_labels={field: label for field, _param, label in fields},
         label="Sort by",

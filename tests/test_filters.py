@@ -410,3 +410,33 @@ def test_facet_count_is_the_result_count_of_the_page_its_link_opens(
             assert opened.context["result_count"] == choice.count, (facet.name, choice.value)
             checked += 1
     assert checked
+
+
+@pytest.fixture
+def blank_rows(catalogue, make_city):
+    """One published record of each kind with the sorted year or number unknown."""
+    first, second = make_city("Nowhere", "IT"), make_city("Elsewhere", "ES")
+    Twinning.objects.create(city_a=first, city_b=second, kind="twin_town")
+    Network.objects.create(name="Undated Network", slug="undated", scope="global")
+    Agreement.objects.create(title="Undated Pact", slug="undated-pact", kind="pact")
+
+
+@pytest.mark.parametrize(
+    ("filterset_class", "param", "field"),
+    [
+        (NetworkFilterSet, "founded", "founded_year"),
+        (NetworkFilterSet, "closed", "closed_year"),
+        (AgreementFilterSet, "year", "signed_year"),
+        (TwinningFilterSet, "year", "start_year"),
+        (ActivityFilterSet, "end", "end_year"),
+        (CityFilterSet, "population", "population"),
+    ],
+)
+@pytest.mark.parametrize("descending", [False, True])
+def test_blanks_sort_last_in_both_directions(blank_rows, filterset_class, param, field, descending):
+    rows = list(filtered(filterset_class, f"ordering={'-' if descending else ''}{param}"))
+    values = [getattr(row, field) for row in rows]
+    known = [value for value in values if value is not None]
+    assert None in values and known, "the catalogue needs blanks and values here"
+    assert values == known + [None] * (len(values) - len(known))
+    assert known == sorted(known, reverse=descending)
