@@ -328,3 +328,11 @@ def test_network_detail_says_what_is_not_recorded_instead_of_a_draft(client, dra
     page = client.get(draft_links.network.get_absolute_url()).content.decode()
     assert "<dt>Headquarters</dt><dd>Not recorded</dd>" in page
     assert "Merged into" not in page
+
+
+def test_filter_error_hint_has_the_id_its_field_points_at(client, catalogue):
+    page = client.get(reverse("activities:network-list") + "?founded_min=abc").content.decode()
+    pattern = r'<input[^>]*name="founded_min"[^>]*aria-describedby="([^"]+)"'
+    (described_by,) = re.findall(pattern, page)
+    assert f'id="{described_by}"' in page
+    assert described_by == "id_founded_min_error"
