@@ -9,7 +9,7 @@ from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
 from cities.charts import bar_chart, timeline
-from cities.listing import CatalogueListView
+from cities.listing import CatalogueListView, printable
 from cities.maps import compact_points, map_data
 from cities.models import City
 from cities.records import DatePrecision, ReviewState, format_partial_date, public
@@ -143,7 +143,7 @@ class SearchGroup:
 
 def clean_query(raw):
     """(query, problem): the query without control characters, or why it cannot run."""
-    query = "".join(char for char in raw if char.isprintable()).strip()
+    query = printable(raw).strip()
     if not query:
         return "", "Type a name or a word to search the catalogue."
     if len(query) > SEARCH_MAX_LENGTH:
@@ -187,7 +187,7 @@ class SearchView(TemplateView):
                 groups.append(SearchGroup(kind, results, count, list_url))
         context.update(
             query=query,
-            raw_query=raw,
+            raw_query=printable(raw),
             problem=problem if raw or "q" in self.request.GET else "",
             groups=groups,
             total=sum(group.count for group in groups),

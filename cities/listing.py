@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, QueryDict
 from django.utils.http import urlencode
 from django_filters.views import FilterView
 
@@ -35,6 +35,11 @@ def as_param(value):
     return str(value)
 
 
+def printable(text):
+    """`text` without control characters (NUL, escapes...), which no page should echo."""
+    return "".join(char for char in text if char.isprintable())
+
+
 class Query:
     """The page's query string, and links that change one thing in it.
 
@@ -43,7 +48,12 @@ class Query:
     """
 
     def __init__(self, data):
-        self.items = [(k, v) for k, values in data.lists() for v in values if v.strip()]
+        items = ((printable(k), printable(v)) for k, values in data.lists() for v in values)
+        self.items = [(k, v) for k, v in items if v.strip()]
+        #: The cleaned parameters, for the FilterSet, so its form never echoes them raw.
+        self.data = QueryDict(mutable=True)
+        for k, v in self.items:
+            self.data.appendlist(k, v)
 
     def url(self, items):
         return "?" + urlencode(items) if items else "?"
@@ -111,7 +121,7 @@ class CatalogueListView(FilterView):
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
-        return {**super().get_filterset_kwargs(filterset_class), "data": self.request.GET}
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.query.data}
 
     def get_facet_queryset(self):
         """Facets count over the published records, without the page's annotations."""
