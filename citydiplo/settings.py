@@ -200,9 +200,13 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreet
 
 
 def _origin(url):
-    """scheme://host of a URL template such as https://tile.example.org/{z}/{x}/{y}.png"""
+    """scheme://host of a URL template such as https://tile.example.org/{z}/{x}/{y}.png
+
+    Leaflet's `{s}` subdomain placeholder becomes a CSP wildcard: https://*.example.org.
+    """
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+    host = rest.split("/", 1)[0].replace("{s}.", "*.")
+    return f"{scheme}://{host}" if rest else ""
 
 
 # A strict Content Security Policy: no inline scripts or styles, no CDN; only the map

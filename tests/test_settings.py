@@ -58,3 +58,11 @@ def test_check_deploy_is_clean_in_production():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_tile_url_with_subdomains_becomes_a_wildcard_csp_source():
+    from citydiplo.settings import _origin
+
+    assert _origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
+    assert _origin("https://tile.example.org/{z}/{x}/{y}.png") == "https://tile.example.org"
+    assert _origin("") == ""
