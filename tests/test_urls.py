@@ -34,3 +34,13 @@ def test_every_argument_free_public_url_is_listed_above():
             if not possibilities[0][1]:
                 names.add(f"{namespace}:{name}")
     assert names == set(NO_ARG_URLS)
+
+
+def test_favicon_is_linked_and_served(client, db):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/about/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/favicon.svg"
+    assert finders.find("favicon.svg")

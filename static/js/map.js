@@ -12,6 +12,8 @@
 (function () {
   "use strict";
 
+  var SINGLE_POINT_ZOOM = 10; // one city: show its surroundings, not half a continent
+
   function readPoints(data) {
     if (data.compact) {
       return data.compact.map(function (row) {
@@ -98,10 +100,11 @@
     if (bounds.length === 0) {
       map.setView([20, 0], 1);
     } else if (bounds.length === 1) {
-      map.setView(bounds[0], 5);
+      map.setView(bounds[0], SINGLE_POINT_ZOOM);
     } else {
       map.fitBounds(bounds, { padding: [24, 24], maxZoom: 7 });
     }
+    element.setAttribute("data-zoom", String(map.getZoom())); // for tests and debugging
     element.classList.add("map-ready");
   }
 

@@ -56,6 +56,8 @@ def test_network_members_filter_by_country(page, live_server, small_catalogue):
     expect(page).to_have_url(re.compile(r"\?country=DE"))
     expect(page.locator(".leaflet-container path.map-marker")).to_have_count(1)
     expect(page.locator("#members-heading ~ .table-wrap tbody tr")).to_have_count(1)
+    # One point: the map shows the city's surroundings, not half a continent.
+    expect(page.locator(".leaflet-container.map-ready")).to_have_attribute("data-zoom", "10")
 
 
 def test_keyboard_user_can_skip_to_the_content(page, live_server, db):
