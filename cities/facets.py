@@ -7,12 +7,26 @@ One grouped query per facet, never one COUNT per choice. The generic pieces live
 functions that need the activities models.
 """
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Subquery
+from django.apps import apps
+from django.core.cache import cache
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
+from .records import CatalogueRecord, ReviewState
 from .regions import Region, region_of
 
 
@@ -52,6 +66,49 @@ class FacetResult:
     @property
     def rest(self):
         return self.choices[8:]
+
+
+# Caching ------------------------------------------------------------------------------
+
+FACET_CACHE_SECONDS = 600
+
+
+def catalogue_version():
+    """A fingerprint of every catalogue table: rows, published rows, latest change.
+
+    One query. Any admin save (it stamps updated_at), publication, import or deletion
+    changes it, so cached facet counts never outlive the data they were counted on.
+    """
+    models = [m for m in apps.get_models() if issubclass(m, CatalogueRecord)]
+    first, *others = models
+
+    def fingerprint(model):
+        return (
+            model.objects.order_by()
+            .annotate(label=Value(model._meta.label))
+            .values("label")
+            .annotate(
+                n=Count("pk"),
+                published=Count("pk", filter=Q(review_state=ReviewState.PUBLISHED)),
+                latest=Max("updated_at"),
+            )
+        )
+
+    rows = fingerprint(first).union(*(fingerprint(m) for m in others), all=True)
+    return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+
+
+def cached_counts(facet, queryset, version):
+    """`facet.count(queryset)`, cached under the query's SQL and the catalogue version."""
+    if version is None:
+        return facet.count(queryset)
+    sql, params = queryset.query.sql_with_params()
+    key = "facet:" + hashlib.sha256(repr((facet.name, sql, params, version)).encode()).hexdigest()
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(facet.count(queryset))
+        cache.set(key, rows, FACET_CACHE_SECONDS)
+    return rows
 
 
 # Counting functions ------------------------------------------------------------------
