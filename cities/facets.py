@@ -74,26 +74,43 @@ FACET_CACHE_SECONDS = 600
 
 
 def catalogue_version():
-    """A fingerprint of every catalogue table: rows, published rows, latest change.
+    """A fingerprint of the catalogue: for every record table its rows, published rows
+    and latest change, and the row count of every link table (sources, themes,
+    partners, agreement parties...). One query.
 
-    One query. Any admin save (it stamps updated_at), publication, import or deletion
-    changes it, so cached facet counts never outlive the data they were counted on.
+    Admin saves stamp updated_at; publications, imports, deletions and new links change
+    the counts; so cached facet counts never outlive the data they were counted on.
     """
-    models = [m for m in apps.get_models() if issubclass(m, CatalogueRecord)]
-    first, *others = models
+    records = [m for m in apps.get_models() if issubclass(m, CatalogueRecord)]
+    links = set()
+    for model in records:
+        for relation in model._meta.get_fields(include_hidden=True):
+            if relation.many_to_many:
+                links.add(relation.through if relation.auto_created else relation.remote_relation.through)
+            elif (
+                relation.one_to_many
+                and not issubclass(relation.related_model, CatalogueRecord)
+                and not hasattr(relation.related_model, "history_id")  # history tables
+            ):
+                links.add(relation.related_model)  # agreement parties
 
     def fingerprint(model):
-        return (
-            model.objects.order_by()
+        counted = (
+            model._default_manager.order_by()
             .annotate(label=Value(model._meta.label))
             .values("label")
-            .annotate(
+        )
+        if issubclass(model, CatalogueRecord):
+            return counted.annotate(
                 n=Count("pk"),
                 published=Count("pk", filter=Q(review_state=ReviewState.PUBLISHED)),
                 latest=Max("updated_at"),
             )
-        )
+        return counted.annotate(n=Count("pk"), published=Value(0), latest=Max("pk"))
 
+    first, *others = sorted(records, key=lambda m: m._meta.label) + sorted(
+        links, key=lambda m: m._meta.label
+    )
     rows = fingerprint(first).union(*(fingerprint(m) for m in others), all=True)
     return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
 
