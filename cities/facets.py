@@ -15,6 +15,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.db.models import (
     BooleanField,
+    CharField,
     Count,
     ExpressionWrapper,
     F,
@@ -24,7 +25,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from .records import CatalogueRecord, ReviewState
 from .regions import Region, region_of
@@ -86,7 +87,8 @@ def catalogue_version():
     for model in records:
         for relation in model._meta.get_fields(include_hidden=True):
             if relation.many_to_many:
-                links.add(relation.through if relation.auto_created else relation.remote_relation.through)
+                through = relation.through if relation.auto_created else None
+                links.add(through or relation.remote_field.through)
             elif (
                 relation.one_to_many
                 and not issubclass(relation.related_model, CatalogueRecord)
@@ -104,9 +106,11 @@ def catalogue_version():
             return counted.annotate(
                 n=Count("pk"),
                 published=Count("pk", filter=Q(review_state=ReviewState.PUBLISHED)),
-                latest=Max("updated_at"),
+                latest=Cast(Max("updated_at"), CharField()),
             )
-        return counted.annotate(n=Count("pk"), published=Value(0), latest=Max("pk"))
+        return counted.annotate(
+            n=Count("pk"), published=Value(0), latest=Cast(Max("pk"), CharField())
+        )
 
     first, *others = sorted(records, key=lambda m: m._meta.label) + sorted(
         links, key=lambda m: m._meta.label

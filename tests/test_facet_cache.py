@@ -47,3 +47,9 @@ def test_cached_facet_counts_are_right_and_follow_changes(
         assert kind_counts(client) == {"sister_city": 1, "twin_town": 1}
     Twinning.objects.create(city_a=cities[0], city_b=cities[3], kind="twin_town")
     assert kind_counts(client) == {"sister_city": 1, "twin_town": 2}
+
+
+def test_catalogue_version_changes_when_a_link_is_added(twinned_pair, source):
+    before = catalogue_version()
+    twinned_pair.city_a.sources.add(source)
+    assert catalogue_version() != before
