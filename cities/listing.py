@@ -15,9 +15,11 @@ from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult
+from .facets import FacetChoice, FacetResult, cached_counts, catalogue_version
 
 PAGE_SIZE = 50
+# From this many results on, facet counts are cached.
+FACET_CACHE_MIN_RESULTS = 1000
 MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
@@ -207,7 +209,7 @@ class CatalogueListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         paginator = context["paginator"]
-        facets = self.facets()
+        facets = self.facets(cache_counts=paginator.count >= FACET_CACHE_MIN_RESULTS)
         facet_names = {facet.name for facet in facets}
         form = self.filterset.form
         form.fields["q"].widget.input_type = "search"
@@ -237,7 +239,13 @@ class CatalogueListView(FilterView):
         )
         return context
 
-    def facets(self):
+    def facets(self, cache_counts=False):
+        """The facets beside the filters, with their counts.
+
+        On large results the counts are cached (see cities.facets.cached_counts): on
+        the imported world they cost more than the rest of the page together.
+        """
+        version = catalogue_version() if cache_counts else None
         filterset = self.filterset
         form = filterset.form
         form.is_valid()
@@ -257,7 +265,7 @@ class CatalogueListView(FilterView):
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
             added = self.added_counts(facet, queryset, chosen)
             choices = []
-            for row in facet.count(queryset):
+            for row in cached_counts(facet, queryset, version):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
