@@ -263,7 +263,7 @@ class CatalogueListView(FilterView):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
-            added = self.added_counts(facet, queryset, chosen)
+            added = self.added_counts(facet, queryset, chosen, version)
             choices = []
             for row in cached_counts(facet, queryset, version):
                 value = as_param(row[0])
@@ -289,7 +289,7 @@ class CatalogueListView(FilterView):
             results.append(FacetResult(facet.name, field.label, choices))
         return results
 
-    def added_counts(self, facet, queryset, chosen):
+    def added_counts(self, facet, queryset, chosen, version=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).
 
         Beside an unselected value of a repeatable filter the page shows the rows its
@@ -305,7 +305,8 @@ class CatalogueListView(FilterView):
             return None
         matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
         others = queryset.exclude(pk__in=matching.values("pk"))
-        return matching.count(), {as_param(row[0]): row[-1] for row in facet.count(others)}
+        rows = cached_counts(facet, others, version)
+        return matching.count(), {as_param(row[0]): row[-1] for row in rows}
 
     def active_filters(self):
         filterset = self.filterset
