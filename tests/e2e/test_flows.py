@@ -104,3 +104,23 @@ def test_download_the_filtered_city_list_as_csv(page, live_server, small_catalog
     rows = list(csv.DictReader(io.StringIO(response.text())))
     expected = set(City.objects.published().filter(country="DE").values_list("name", flat=True))
     assert {row["name"] for row in rows} == expected == {"Dresden", "Kiel"}
+
+
+def test_twinning_timeline_scrolls_on_a_phone_without_cutting_labels(
+    page, live_server, small_catalogue
+):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + "/cities/coventry-gb/")
+    geometry = page.evaluate(
+        """() => {
+          const figure = document.querySelector('figure.chart');
+          const svg = figure.querySelector('svg').getBoundingClientRect();
+          const labels = [...figure.querySelectorAll('text')].map(t => t.getBoundingClientRect());
+          return {
+            page: document.documentElement.scrollWidth,
+            scrollable: figure.scrollWidth >= svg.width - 1,
+            inside: labels.every(t => t.left >= svg.left - 1 && t.right <= svg.right + 1),
+          };
+        }"""
+    )
+    assert geometry == {"page": 375, "scrollable": True, "inside": True}
