@@ -74,7 +74,17 @@ class FacetResult:
 FACET_CACHE_SECONDS = 600
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    digest: str
+    sizes: dict  # model label -> rows
+
+
 def catalogue_version():
+    return catalogue_fingerprint().digest
+
+
+def catalogue_fingerprint():
     """A fingerprint of the catalogue: for every record table its rows, published rows
     and latest change, and the row count of every link table (sources, themes,
     partners, agreement parties...). One query.
@@ -115,8 +125,9 @@ def catalogue_version():
     first, *others = sorted(records, key=lambda m: m._meta.label) + sorted(
         links, key=lambda m: m._meta.label
     )
-    rows = fingerprint(first).union(*(fingerprint(m) for m in others), all=True)
-    return hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+    rows = list(fingerprint(first).union(*(fingerprint(m) for m in others), all=True))
+    digest = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
+    return Fingerprint(digest, {row["label"]: row["n"] for row in rows})
 
 
 def cached_counts(facet, queryset, version):

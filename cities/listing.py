@@ -15,11 +15,12 @@ from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult, cached_counts, catalogue_version
+from .facets import FacetChoice, FacetResult, cached_counts, catalogue_fingerprint
 
 PAGE_SIZE = 50
-# From this many results on, facet counts are cached.
-FACET_CACHE_MIN_RESULTS = 1000
+# Facet counts of lists over tables of this many rows are cached (the imported world's
+# twinnings and cities); below it they are cheap enough to count every time.
+FACET_CACHE_MIN_ROWS = 10_000
 MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
@@ -209,7 +210,7 @@ class CatalogueListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         paginator = context["paginator"]
-        facets = self.facets(cache_counts=paginator.count >= FACET_CACHE_MIN_RESULTS)
+        facets = self.facets()
         facet_names = {facet.name for facet in facets}
         form = self.filterset.form
         form.fields["q"].widget.input_type = "search"
@@ -239,13 +240,17 @@ class CatalogueListView(FilterView):
         )
         return context
 
-    def facets(self, cache_counts=False):
+    def facets(self):
         """The facets beside the filters, with their counts.
 
-        On large results the counts are cached (see cities.facets.cached_counts): on
-        the imported world they cost more than the rest of the page together.
+        Over large tables the counts are cached (see cities.facets.cached_counts): on
+        the imported world they cost more than the rest of the page together. The
+        catalogue's fingerprint is read on every page, cached or not, so that the
+        number of queries a page runs never depends on the size of the data.
         """
-        version = catalogue_version() if cache_counts else None
+        fingerprint = catalogue_fingerprint()
+        rows = fingerprint.sizes.get(self.model._meta.label, 0)
+        version = fingerprint.digest if rows >= FACET_CACHE_MIN_ROWS else None
         filterset = self.filterset
         form = filterset.form
         form.is_valid()

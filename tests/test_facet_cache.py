@@ -38,7 +38,7 @@ def test_catalogue_version_changes_with_saves_publication_and_deletion(twinned_p
 def test_cached_facet_counts_are_right_and_follow_changes(
     client, make_city, monkeypatch, django_assert_max_num_queries
 ):
-    monkeypatch.setattr(listing, "FACET_CACHE_MIN_RESULTS", 1)
+    monkeypatch.setattr(listing, "FACET_CACHE_MIN_ROWS", 1)
     cities = [make_city() for _ in range(4)]
     Twinning.objects.create(city_a=cities[0], city_b=cities[1], kind="sister_city")
     Twinning.objects.create(city_a=cities[0], city_b=cities[2], kind="twin_town")
