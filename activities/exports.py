@@ -60,22 +60,50 @@ AGREEMENT_COLUMNS = [
 ]
 
 TWINNING_COLUMNS = [
-    Column("id", lambda t: t.pk, "Stable identifier, also the end of the record's URL."),
-    Column("city_a", lambda t: t.city_a.slug, "Slug of one place."),
-    Column("city_a_name", lambda t: t.city_a.name, "Its name."),
-    Column("city_a_country", lambda t: t.city_a.country.code, "Its ISO country code."),
-    Column("city_b", lambda t: t.city_b.slug, "Slug of the other place."),
-    Column("city_b_name", lambda t: t.city_b.name, "Its name."),
-    Column("city_b_country", lambda t: t.city_b.country.code, "Its ISO country code."),
-    Column("kind", lambda t: t.kind, "twin_town, sister_city, partner_city, friendship_city."),
-    Column("start_year", lambda t: t.start_year, "Year it started."),
-    Column("start_on", lambda t: t.start_on, "Exact start date, when a source gives it."),
-    Column("status", lambda t: t.status, "active, suspended or terminated."),
-    Column("status_year", lambda t: t.status_year, "Year of the last status change."),
-    Column("status_on", lambda t: t.status_on, "Exact date of the last status change."),
-    Column("status_reason", lambda t: t.status_reason, "Why the status changed."),
-    Column("status_act", lambda t: t.status_act, "The deciding act (council resolution...)."),
-    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    Column("id", lambda t: t.pk, "Stable identifier, also the end of the record's URL.", "pk"),
+    Column("city_a", lambda t: t.city_a.slug, "Slug of one place.", "city_a__slug"),
+    Column("city_a_name", lambda t: t.city_a.name, "Its name.", "city_a__name"),
+    Column(
+        "city_a_country",
+        lambda t: t.city_a.country.code,
+        "Its ISO country code.",
+        "city_a__country",
+    ),
+    Column("city_b", lambda t: t.city_b.slug, "Slug of the other place.", "city_b__slug"),
+    Column("city_b_name", lambda t: t.city_b.name, "Its name.", "city_b__name"),
+    Column(
+        "city_b_country",
+        lambda t: t.city_b.country.code,
+        "Its ISO country code.",
+        "city_b__country",
+    ),
+    Column(
+        "kind",
+        lambda t: t.kind,
+        "twin_town, sister_city, partner_city, friendship_city.",
+        "kind",
+    ),
+    Column("start_year", lambda t: t.start_year, "Year it started.", "start_year"),
+    Column(
+        "start_on", lambda t: t.start_on, "Exact start date, when a source gives it.", "start_on"
+    ),
+    Column("status", lambda t: t.status, "active, suspended or terminated.", "status"),
+    Column(
+        "status_year", lambda t: t.status_year, "Year of the last status change.", "status_year"
+    ),
+    Column(
+        "status_on", lambda t: t.status_on, "Exact date of the last status change.", "status_on"
+    ),
+    Column("status_reason", lambda t: t.status_reason, "Why the status changed.", "status_reason"),
+    Column(
+        "status_act",
+        lambda t: t.status_act,
+        "The deciding act (council resolution...).",
+        "status_act",
+    ),
+    Column(
+        "themes", theme_slugs, "Theme slugs (CSV: separated by '; ').", "themes__slug", many=True
+    ),
 ]
 
 ACTIVITY_COLUMNS = [

@@ -125,6 +125,8 @@ def measure(database, args):
             f"127.0.0.1:{port}",
             "--workers",
             str(args.workers),
+            "--graceful-timeout",
+            "5",
             "--access-logfile",
             "-" if args.verbose else "/dev/null",
             "--error-logfile",
@@ -157,7 +159,11 @@ def measure(database, args):
         )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # workers still streaming a large download
+            server.kill()
+            server.wait()
         if database == "postgres":
             subprocess.run(
                 ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "citydiplo_loadtest"]
@@ -189,6 +195,7 @@ def main():
     for database in databases:
         stats, paths = measure(database, args)
         rows.append((database, stats))
+        print(f"{database}: {stats}", flush=True)
     print(
         f"\nwrk: {args.duration} s, {args.connections} connections, "
         f"gunicorn {args.workers} workers, "

@@ -33,9 +33,16 @@ FORMATS = ("csv", "json")
 
 @dataclass(frozen=True)
 class Column:
+    """A download column: `get` reads it from a record. When every column of a list
+    also names its `path` (an ORM lookup; `many=True` for a list of values across a
+    many-to-many link), the download reads plain values instead of building records,
+    which is several times faster on the largest lists."""
+
     name: str
     get: object
     description: str = ""
+    path: str = ""
+    many: bool = False
 
 
 def joined(values):
@@ -53,6 +60,8 @@ def _json_default(value):
 def _csv_value(value):
     if value is None:
         return ""
+    if type(value) in (str, int):  # most cells: nothing to convert
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
@@ -93,9 +102,53 @@ def record_url_maker(request):
 
 
 def rows(queryset, columns, request):
+    if all(column.path for column in columns):
+        yield from _value_rows(queryset, columns, request)
+        return
     url = Column("url", record_url_maker(request))
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
         yield [(column.name, column.get(obj)) for column in (*columns, url)]
+
+
+class _Key:
+    """Just enough of a record for record_url_maker: its URL and its slug or pk."""
+
+    def __init__(self, model, pk, slug):
+        self.model, self.pk, self.slug = model, pk, slug
+
+    def get_absolute_url(self):
+        return self.model(
+            pk=self.pk, **({"slug": self.slug} if self.slug else {})
+        ).get_absolute_url()
+
+
+def _value_rows(queryset, columns, request):
+    """rows() from values_list(): the same columns, without building model instances."""
+    model = queryset.model
+    has_slug = any(f.name == "slug" for f in model._meta.concrete_fields)
+    single = [c for c in columns if not c.many]
+    linked = {}
+    for column in columns:
+        if column.many:
+            values = {}
+            links = (
+                model._default_manager.filter(pk__in=queryset.values("pk"))
+                .order_by("pk", column.path)
+                .values_list("pk", column.path)
+            )
+            for pk, value in links.iterator(chunk_size=CHUNK_SIZE):
+                if value is not None:
+                    values.setdefault(pk, []).append(value)
+            linked[column.name] = values
+    url = record_url_maker(request)
+    plain = queryset.prefetch_related(None).values_list(
+        "pk", "slug" if has_slug else "pk", *(c.path for c in single)
+    )
+    for pk, slug, *values in plain.iterator(chunk_size=CHUNK_SIZE):
+        by_name = dict(zip((c.name for c in single), values, strict=True))
+        row = [(c.name, linked[c.name].get(pk, []) if c.many else by_name[c.name]) for c in columns]
+        row.append(("url", url(_Key(model, pk, slug if has_slug else None))))
+        yield row
 
 
 def header(columns):
@@ -105,8 +158,13 @@ def header(columns):
 def _csv_lines(queryset, columns, request):
     writer = csv.writer(_Echo())
     yield writer.writerow(header(columns))
+    lines = []
     for row in rows(queryset, columns, request):
-        yield writer.writerow([_csv_value(value) for _name, value in row])
+        lines.append(writer.writerow([_csv_value(value) for _name, value in row]))
+        if len(lines) == CHUNK_SIZE:  # stream in chunks, not a write per line
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
 
 
 def _json_chunks(queryset, columns, request, meta):
