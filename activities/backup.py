@@ -20,6 +20,8 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from .loading import refresh_planner_statistics
+
 # Rebuilt on restore by `migrate`, or not worth keeping.
 EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes"]
 NATURAL_KEY_APPS = {"auth", "admin"}
@@ -98,8 +100,15 @@ def read(path):
         return json.load(handle)
 
 
-@transaction.atomic
 def restore(path):
+    """Load a backup into a migrated database, all or nothing; returns the row count."""
+    count = _restore(path)
+    refresh_planner_statistics()
+    return count
+
+
+@transaction.atomic
+def _restore(path):
     """Load a backup into a migrated database, all or nothing; returns the row count."""
     by_model = defaultdict(list)
     for obj in read(path):

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from activities.importing import COLUMNS, BadFile, TwinningImport, read_rows, write_report
+from activities.loading import refresh_planner_statistics
 from cities.gazetteer import Gazetteer
 
 
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         gazetteer = self.gazetteer()
         importer = TwinningImport(gazetteer, batch_size=batch_size, progress=self.progress)
         outcome = importer.run(rows, dry_run=dry_run)
+        if not dry_run:
+            refresh_planner_statistics()
         report_path = None
         if report or not dry_run:
             default = Path(settings.BASE_DIR) / "reports" / "import_twinnings-unresolved.csv"

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
 from activities.history import record_changes
-from activities.loading import CatalogueLoader
+from activities.loading import CatalogueLoader, refresh_planner_statistics
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
                 counts = CatalogueLoader.from_file(fixture).load()
                 # The loader writes in bulk, without history: record what it changed.
                 record_changes("load_catalogue")
+            refresh_planner_statistics()
         except (OSError, ValueError, DatabaseError) as exc:
             raise CommandError(f"Nothing loaded from {fixture}: {exc}") from exc
         summary = ", ".join(
