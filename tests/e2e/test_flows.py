@@ -4,7 +4,6 @@ the map, download CSV."""
 import csv
 import io
 import re
-from importlib.util import find_spec
 
 import pytest
 from playwright.sync_api import expect
@@ -13,11 +12,6 @@ from activities.models import Twinning
 from cities.models import City
 
 pytestmark = pytest.mark.e2e
-
-needs_list_filters = pytest.mark.skipif(
-    find_spec("activities.filters") is None,
-    reason="the list filters and exports of issue 4 are not merged yet",
-)
 
 
 def test_search_from_home_then_open_a_city_with_its_map(page, live_server, small_catalogue):
@@ -68,7 +62,6 @@ def test_keyboard_user_can_skip_to_the_content(page, live_server, db):
     expect(skip).to_be_in_viewport()
 
 
-@needs_list_filters
 def test_filter_the_twinnings_list_by_country(page, live_server, small_catalogue):
     other = Twinning.objects.create(
         city_a=small_catalogue["volgograd"], city_b=small_catalogue["dresden"], start_year=1988
@@ -79,7 +72,6 @@ def test_filter_the_twinnings_list_by_country(page, live_server, small_catalogue
     expect(main.locator(f'a[href="{other.get_absolute_url()}"]')).to_have_count(0)
 
 
-@needs_list_filters
 def test_paginate_the_city_list(page, live_server, make_city):
     for n in range(25):
         make_city(f"Pagetown {n:02d}", "FR")
@@ -92,7 +84,6 @@ def test_paginate_the_city_list(page, live_server, make_city):
     expect(main.get_by_role("link", name=re.compile("Pagetown 00"))).to_have_count(0)
 
 
-@needs_list_filters
 def test_download_the_filtered_city_list_as_csv(page, live_server, small_catalogue):
     page.goto(live_server.url + "/cities/?country=DE")
     link = page.locator("main a[href*='format=csv']").first
