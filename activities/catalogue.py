@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.utils.text import slugify
 from django_countries import countries
 
 from cities.models import PlaceKind
@@ -612,7 +611,3 @@ def write_fixture(objects, path):
     """Write the fixture deterministically, so an unchanged catalogue gives the same bytes."""
     text = json.dumps(objects, ensure_ascii=False, indent=1, sort_keys=True)
     Path(path).write_text(text + "\n", encoding="utf-8")
-
-
-def slug_for(name, country):
-    return slugify(f"{name} {country}")

@@ -187,9 +187,6 @@ class NetworkScope(models.TextChoices):
 
 
 class NetworkQuerySet(CatalogueQuerySet):
-    def active(self):
-        return self.filter(closed_year__isnull=True)
-
     SEARCH_FIELDS = ("name", "acronym", "slug", "summary", "region_covered")
 
     def search(self, q):

@@ -13,7 +13,6 @@ for comparing runs on one machine, not absolute truths.
 import argparse
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from production_env import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -88,15 +89,7 @@ def wait_until_up(url, timeout=60):
 
 def measure(database, args):
     tmp = Path(tempfile.mkdtemp(prefix="citydiplo-load-"))
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "DB_CONN_MAX_AGE": "600",
-    }
+    env = production_env()
     if database == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'load.sqlite3'}"
     else:

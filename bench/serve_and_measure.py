@@ -15,7 +15,6 @@ ratios from one run on one machine mean anything.
 import argparse
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from production_env import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -215,15 +216,7 @@ def main():
         sys.exit("datasette is missing: pip install '.[bench]'")
 
     tmp = Path(tempfile.mkdtemp(prefix="citydiplo-bench-"))
-    base_env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "DB_CONN_MAX_AGE": "600",
-    }
+    base_env = production_env()
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     imports, results = {}, {}
     log = (tmp / "servers.log").open("w")

@@ -10,7 +10,7 @@ from django_countries import countries
 from . import facets
 from .models import City, PlaceKind
 from .records import ReviewState
-from .regions import Region, countries_in
+from .regions import Region
 
 PUBLISHED = ReviewState.PUBLISHED
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
@@ -266,7 +266,7 @@ class CityFilterSet(CatalogueFilterSet):
         fields = []
 
     def filter_region(self, queryset, name, value):
-        return queryset.filter(country__in=countries_in(value))
+        return queryset.in_region(value)
 
     def filter_network(self, queryset, name, value):
         return only(
