@@ -5,9 +5,11 @@
 
 For each database: a fresh database, `migrate`, `load_catalogue` and `import_twinnings`
 of the 26,000 Wikipedia pairs (timed), `collectstatic`, gunicorn on loopback with
-DEBUG=0; then wrk (-c CONNECTIONS -d DURATION) on the filtered lists, a city with 50+
-partners, search and the CSV export of all twinnings, and one timed download of that
-export. Datasette serves the same SQLite file (loopback only, read-only) and wrk
+DEBUG=0, twice: with the page cache (the default) and without it (PAGE_CACHE=0: every
+page rendered afresh; facet and result counts still cached). Then wrk (-c CONNECTIONS
+-d DURATION) on the filtered lists, a city with 50+ partners, search and the CSV export
+of all twinnings, and one timed download of each page first (on a fresh server: no
+cache warm). Datasette serves the same SQLite file (loopback only, read-only) and wrk
 measures its equivalent pages in the same run. Prints a table with the ratios; only
 ratios from one run on one machine mean anything.
 """
@@ -226,29 +228,32 @@ def main():
             print(f"== {database}: migrate, load_catalogue, import_twinnings")
             imports[database], pick = prepare(database, tmp, env)
             manage(env, "collectstatic", "--noinput", "-v0")
-            gunicorn = server(
-                [
-                    PYTHON,
-                    "-m",
-                    "gunicorn",
-                    "citydiplo.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{args.port}",
-                    "--workers",
-                    str(args.workers),
-                    "--access-logfile",
-                    "/dev/null",
-                ],
-                env,
-                log,
-            )
-            try:
-                base = f"http://127.0.0.1:{args.port}"
-                wait_until_up(base + "/")
-                print(f"== {database}: CityDiplo under gunicorn ({args.workers} workers)")
-                results[database] = measure(base, our_pages(pick), args)
-            finally:
-                stop(gunicorn)
+            for page_cache in (True, False):
+                label = database if page_cache else f"{database}, no page cache"
+                served_env = {**env, "PAGE_CACHE": "1" if page_cache else "0"}
+                gunicorn = server(
+                    [
+                        PYTHON,
+                        "-m",
+                        "gunicorn",
+                        "citydiplo.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{args.port}",
+                        "--workers",
+                        str(args.workers),
+                        "--access-logfile",
+                        "/dev/null",
+                    ],
+                    served_env,
+                    log,
+                )
+                try:
+                    base = f"http://127.0.0.1:{args.port}"
+                    wait_until_up(base + "/healthz")
+                    print(f"== {label}: CityDiplo under gunicorn ({args.workers} workers)")
+                    results[label] = measure(base, our_pages(pick), args)
+                finally:
+                    stop(gunicorn)
             if database == "sqlite":
                 ds = server(
                     [
@@ -303,7 +308,7 @@ def main():
             if name == "datasette":
                 ratio = "1.00"
             print(
-                f"{label:<28}{name:<12}{s['rps']:>9.1f}{s['p50']:>9.1f}{s['p99']:>9.1f}"
+                f"{label:<28}{name:<24}{s['rps']:>9.1f}{s['p50']:>9.1f}{s['p99']:>9.1f}"
                 f"{s['download_s']:>10.2f}{s['errors']:>8}{ratio:>12}  {s['type']}"
             )
 

@@ -11,23 +11,17 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db.models import (
     BooleanField,
-    CharField,
     Count,
     ExpressionWrapper,
     F,
-    Max,
     OuterRef,
-    Q,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
-from .records import CatalogueRecord, ReviewState
 from .regions import Region, region_of
 
 
@@ -74,73 +68,26 @@ class FacetResult:
 FACET_CACHE_SECONDS = 600
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    digest: str
-    sizes: dict  # model label -> rows
-
-
-def catalogue_version():
-    return catalogue_fingerprint().digest
-
-
-def catalogue_fingerprint():
-    """A fingerprint of the catalogue: for every record table its rows, published rows
-    and latest change, and the row count of every link table (sources, themes,
-    partners, agreement parties...). One query.
-
-    Admin saves stamp updated_at; publications, imports, deletions and new links change
-    the counts; so cached facet counts never outlive the data they were counted on.
-    """
-    records = [m for m in apps.get_models() if issubclass(m, CatalogueRecord)]
-    links = set()
-    for model in records:
-        for relation in model._meta.get_fields(include_hidden=True):
-            if relation.many_to_many:
-                through = relation.through if relation.auto_created else None
-                links.add(through or relation.remote_field.through)
-            elif (
-                relation.one_to_many
-                and not issubclass(relation.related_model, CatalogueRecord)
-                and not hasattr(relation.related_model, "history_id")  # history tables
-            ):
-                links.add(relation.related_model)  # agreement parties
-
-    def fingerprint(model):
-        counted = (
-            model._default_manager.order_by()
-            .annotate(label=Value(model._meta.label))
-            .values("label")
-        )
-        if issubclass(model, CatalogueRecord):
-            return counted.annotate(
-                n=Count("pk"),
-                published=Count("pk", filter=Q(review_state=ReviewState.PUBLISHED)),
-                latest=Cast(Max("updated_at"), CharField()),
-            )
-        return counted.annotate(
-            n=Count("pk"), published=Value(0), latest=Cast(Max("pk"), CharField())
-        )
-
-    first, *others = sorted(records, key=lambda m: m._meta.label) + sorted(
-        links, key=lambda m: m._meta.label
-    )
-    rows = list(fingerprint(first).union(*(fingerprint(m) for m in others), all=True))
-    digest = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
-    return Fingerprint(digest, {row["label"]: row["n"] for row in rows})
-
-
 def cached_counts(facet, queryset, version):
-    """`facet.count(queryset)`, cached under the query's SQL and the catalogue version."""
-    if version is None:
-        return facet.count(queryset)
+    """`facet.count(queryset)`, cached under the query's SQL and the catalogue version
+    (cities/versioning.py), which the database raises on every write."""
+    return _cached((facet.name, queryset, version), lambda: list(facet.count(queryset)))
+
+
+def cached_count(queryset, version):
+    """`queryset.count()`, cached likewise: a list's result count for its pagination."""
+    return _cached(("count", queryset, version), queryset.count)
+
+
+def _cached(parts, compute):
+    name, queryset, version = parts
     sql, params = queryset.query.sql_with_params()
-    key = "facet:" + hashlib.sha256(repr((facet.name, sql, params, version)).encode()).hexdigest()
-    rows = cache.get(key)
-    if rows is None:
-        rows = list(facet.count(queryset))
-        cache.set(key, rows, FACET_CACHE_SECONDS)
-    return rows
+    key = "facet:" + hashlib.sha256(repr((name, sql, params, version)).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, FACET_CACHE_SECONDS)
+    return value
 
 
 # Counting functions ------------------------------------------------------------------

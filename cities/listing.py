@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
 from django.http import HttpResponseBadRequest, QueryDict
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult, cached_counts, catalogue_fingerprint
+from .facets import FacetChoice, FacetResult, cached_count, cached_counts
+from .versioning import catalogue_version
 
 PAGE_SIZE = 50
-# Facet counts of lists over tables of this many rows are cached (the imported world's
-# twinnings and cities); below it they are cheap enough to count every time.
-FACET_CACHE_MIN_ROWS = 10_000
 MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
@@ -89,6 +88,19 @@ class Query:
         return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
 
 
+class CountCachedPaginator(Paginator):
+    """A Paginator whose result count is cached under the catalogue version: on the
+    imported world, counting a filtered join costs as much as fetching the page."""
+
+    def __init__(self, object_list, per_page, version, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.version = version
+
+    @cached_property
+    def count(self):
+        return cached_count(self.object_list, self.version)
+
+
 @dataclass
 class ActiveFilter:
     label: str
@@ -135,6 +147,8 @@ class CatalogueListView(FilterView):
     def get(self, request, *args, **kwargs):
         self.notices = []
         self.query = Query(request.GET)
+        # Read once: counts cached under it stay consistent within the page.
+        self.version = catalogue_version()
         fmt = request.GET.get("format", "").strip().lower()
         if fmt and fmt not in exports.FORMATS:
             return HttpResponseBadRequest(
@@ -186,7 +200,7 @@ class CatalogueListView(FilterView):
         return size
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = Paginator(queryset, page_size)
+        paginator = CountCachedPaginator(queryset, page_size, self.version)
         raw = self.request.GET.get("page", "").strip() or "1"
         try:
             number = int(raw)
@@ -243,14 +257,10 @@ class CatalogueListView(FilterView):
     def facets(self):
         """The facets beside the filters, with their counts.
 
-        Over large tables the counts are cached (see cities.facets.cached_counts): on
-        the imported world they cost more than the rest of the page together. The
-        catalogue's fingerprint is read on every page, cached or not, so that the
-        number of queries a page runs never depends on the size of the data.
+        The counts are cached under the catalogue version (cities.facets.cached_counts):
+        on the imported world they cost more than the rest of the page together.
         """
-        fingerprint = catalogue_fingerprint()
-        rows = fingerprint.sizes.get(self.model._meta.label, 0)
-        version = fingerprint.digest if rows >= FACET_CACHE_MIN_ROWS else None
+        version = self.version
         filterset = self.filterset
         form = filterset.form
         form.is_valid()
@@ -311,7 +321,7 @@ class CatalogueListView(FilterView):
         matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
         others = queryset.exclude(pk__in=matching.values("pk"))
         rows = cached_counts(facet, others, version)
-        return matching.count(), {as_param(row[0]): row[-1] for row in rows}
+        return cached_count(matching, version), {as_param(row[0]): row[-1] for row in rows}
 
     def active_filters(self):
         filterset = self.filterset

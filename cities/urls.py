@@ -1,10 +1,11 @@
 from django.urls import path
 
 from . import views
+from .pagecache import public_page
 
 app_name = "cities"
 
 urlpatterns = [
-    path("", views.CityListView.as_view(), name="city-list"),
-    path("<slug:slug>/", views.CityDetailView.as_view(), name="city-detail"),
+    path("", public_page(views.CityListView), name="city-list"),
+    path("<slug:slug>/", public_page(views.CityDetailView), name="city-detail"),
 ]

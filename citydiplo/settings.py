@@ -135,6 +135,18 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Facet counts and whole public pages are cached under the catalogue version, which the
+# database raises on every write (cities/versioning.py, cities/pagecache.py). Each
+# gunicorn worker keeps its own in-memory cache: nothing to install or run beside the
+# app. PAGE_CACHE=0 renders every page afresh (the bench measures both).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 2000)},
+    }
+}
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

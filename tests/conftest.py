@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from activities.models import Network, Source, Twinning
 from cities.models import City
@@ -12,6 +13,16 @@ _counter = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a test's rolled-back transaction takes the
+    catalogue version back with it, and the next test would meet pages cached under a
+    number it reaches again with other data."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

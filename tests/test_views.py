@@ -267,13 +267,14 @@ def test_detail_pages_have_no_inline_scripts_or_styles(client, small_catalogue):
 # Query counts ------------------------------------------------------------------------
 
 
+# The page's own queries, plus one: the catalogue version the page cache is keyed by.
 QUERY_LIMITS = {
-    "city": 8,
-    "network": 6,
-    "agreement": 4,
-    "twinning": 3,
-    "activity": 4,
-    "theme": 5,
+    "city": 8 + 1,
+    "network": 6 + 1,
+    "agreement": 4 + 1,
+    "twinning": 3 + 1,
+    "activity": 4 + 1,
+    "theme": 5 + 1,
 }
 
 

@@ -1,0 +1,103 @@
+"""Public pages are cached whole under the catalogue version, and answer conditional
+GETs; any write to the catalogue renders them afresh."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from activities.models import Twinning
+from cities.models import City
+
+
+def get(client, url, **headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, headers=headers)
+    return response, len(captured)
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/twinnings/?country=GB", "/cities/coventry-gb/", "/search/?q=coventry"]
+)
+def test_a_second_visit_is_served_from_the_cache_with_one_query(twinned_pair, client, url):
+    first, first_queries = get(client, url)
+    second, second_queries = get(client, url)
+    assert first.status_code == second.status_code == 200
+    assert first_queries > 1
+    assert second_queries == 1  # the catalogue version
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"] == "text/html; charset=utf-8"
+    assert second["ETag"] == first["ETag"]
+    assert "no-cache" in second["Cache-Control"]
+    assert second["Content-Security-Policy"]  # middleware headers still apply
+
+
+def test_an_edit_of_any_kind_shows_at_once(twinned_pair, client):
+    url = "/cities/coventry-gb/"
+    before, _ = get(client, url)
+    assert b"Volgograd" in before.content
+    City.objects.filter(slug="volgograd-ru").update(name="Stalingrad")  # no save(), no signal
+    after, queries = get(client, url)
+    assert queries > 1
+    assert b"Stalingrad" in after.content and b"Volgograd" not in after.content
+    assert after["ETag"] != before["ETag"]
+    Twinning.objects.filter(pk=twinned_pair.pk).update(review_state="draft")
+    unpublished, _ = get(client, url)
+    assert b"Stalingrad" not in unpublished.content
+
+
+def test_an_unchanged_page_answers_304_to_its_etag(twinned_pair, client):
+    url = "/twinnings/?country=GB"
+    first, _ = get(client, url)
+    again, queries = get(client, url, if_none_match=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert queries == 1
+    twinned_pair.notes = "Re-checked."
+    twinned_pair.save()
+    changed, _ = get(client, url, if_none_match=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_downloads_are_streamed_not_stored_but_carry_an_etag(twinned_pair, client):
+    url = "/twinnings/?format=csv"
+    first, _ = get(client, url)
+    assert first.streaming and first["ETag"]
+    second, queries = get(client, url)
+    assert second.streaming and queries > 1
+    assert b"".join(second.streaming_content) == b"".join(first.streaming_content)
+    assert get(client, url, if_none_match=first["ETag"])[0].status_code == 304
+
+
+def test_errors_and_bad_requests_are_not_cached(twinned_pair, client):
+    for url in ["/cities/nowhere-xx/", "/twinnings/?format=pdf"]:
+        first, _ = get(client, url)
+        second, queries = get(client, url)
+        assert first.status_code == second.status_code >= 400
+        assert "ETag" not in second
+        assert queries >= 1
+
+
+def test_visitors_with_a_session_always_get_a_fresh_page(twinned_pair, client):
+    url = "/twinnings/"
+    get(client, url)
+    client.cookies["sessionid"] = "anything"
+    _, queries = get(client, url)
+    assert queries > 1
+
+
+def test_the_page_cache_can_be_turned_off(twinned_pair, client, settings):
+    settings.PAGE_CACHE = False
+    url = "/cities/coventry-gb/"
+    get(client, url)
+    response, queries = get(client, url)
+    assert queries > 1
+    assert "ETag" not in response
+
+
+def test_a_cached_page_is_keyed_by_host(twinned_pair, client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    url = "/cities/coventry-gb/"
+    get(client, url)
+    other = client.get(url, headers={"host": "other.example"})
+    assert b"other.example/cities/coventry-gb/" in other.content  # the citation's address

@@ -1,0 +1,63 @@
+"""The catalogue version: the database raises it on every write to a catalogue table,
+whatever wrote it."""
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.db import connection
+
+from activities.models import Theme, Twinning
+from cities import versioning
+from cities.models import City
+from cities.versioning import catalogue_version
+
+
+def test_every_catalogue_table_has_its_triggers(db):
+    # A migration that recreates a table on SQLite drops its triggers; this says which.
+    expected = {
+        name
+        for table in versioning.tracked_tables(apps)
+        for name in versioning.trigger_names(table)
+    }
+    assert len(versioning.tracked_tables(apps)) >= 15
+    assert {"activities_twinning", "cities_city", "activities_twinning_sources"} <= set(
+        versioning.tracked_tables(apps)
+    )
+    assert not any("historical" in t for t in versioning.tracked_tables(apps))
+    assert expected - versioning.installed_triggers() == set()
+
+
+def raises_version(write):
+    before = catalogue_version()
+    write()
+    return catalogue_version() > before
+
+
+@pytest.mark.django_db
+def test_every_kind_of_write_raises_the_version(twinned_pair, source, make_city):
+    city = twinned_pair.city_a
+    assert raises_version(lambda: make_city("Dresden", "DE"))
+    assert raises_version(lambda: City.objects.filter(pk=city.pk).update(summary="Edited."))
+    assert raises_version(lambda: city.save())
+    peace = {"name": "Peace", "slug": "peace", "field": "security"}
+    assert raises_version(lambda: Theme.objects.create(**peace))
+    assert raises_version(lambda: twinned_pair.sources.remove(source))
+    assert raises_version(lambda: twinned_pair.city_b.sources.add(source))
+    assert raises_version(
+        lambda: City.objects.bulk_create([City(name="Kyiv", slug="kyiv-ua", country="UA")])
+    )
+
+    def raw_sql():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cities_city SET notes = 'raw' WHERE id = %s", [city.pk])
+
+    assert raises_version(raw_sql)
+    assert raises_version(lambda: Twinning.objects.filter(pk=twinned_pair.pk).delete())
+
+
+@pytest.mark.django_db
+def test_writes_outside_the_catalogue_leave_the_version_alone(twinned_pair):
+    before = catalogue_version()
+    User.objects.create_user("editor", password="a long enough password")
+    assert catalogue_version() == before
+    assert list(City.objects.all()) and catalogue_version() == before  # reads neither
