@@ -89,7 +89,7 @@ def wait_until_up(url, timeout=60):
 
 def measure(database, args):
     tmp = Path(tempfile.mkdtemp(prefix="citydiplo-load-"))
-    env = production_env()
+    env = production_env(tmp / "static")
     if database == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'load.sqlite3'}"
     else:

@@ -218,7 +218,7 @@ def main():
         sys.exit("datasette is missing: pip install '.[bench]'")
 
     tmp = Path(tempfile.mkdtemp(prefix="citydiplo-bench-"))
-    base_env = production_env()
+    base_env = production_env(tmp / "static")
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     imports, results = {}, {}
     log = (tmp / "servers.log").open("w")

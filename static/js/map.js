@@ -13,6 +13,10 @@
   "use strict";
 
   var SINGLE_POINT_ZOOM = 10; // one city: show its surroundings, not half a continent
+  // Up to this many markers, each is a tab stop. Past it, and on the overview maps of
+  // compact data (the home page's 2,000 cities), keyboard users would tab for minutes:
+  // the page's lists and search serve them instead.
+  var KEYBOARD_MARKERS = 200;
 
   function readPoints(data) {
     if (data.compact) {
@@ -45,6 +49,25 @@
     link.href = point.url;
     link.textContent = point.name;
     return link;
+  }
+
+  function reachableByKeyboard(marker, point) {
+    // A vector marker is an SVG path: make it a focusable button that shows its name
+    // on focus and opens its popup (a link to the record) on Enter or Space.
+    var element = marker.getElement();
+    if (!element) { return; }
+    element.setAttribute("tabindex", "0");
+    element.setAttribute("role", "button");
+    element.setAttribute("aria-label", point.name + ": show link");
+    element.addEventListener("focus", function () { marker.openTooltip(); });
+    element.addEventListener("blur", function () { marker.closeTooltip(); });
+    element.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" && event.key !== " ") { return; }
+      event.preventDefault();
+      marker.openPopup();
+      var link = marker.getPopup().getElement().querySelector(".leaflet-popup-content a");
+      if (link) { link.focus(); }
+    });
   }
 
   function drawOutline(map, url) {
@@ -84,6 +107,8 @@
       }
     });
     var bounds = [];
+    var keyboard = !data.compact && points.length <= KEYBOARD_MARKERS;
+    var focusable = [];
     points.forEach(function (p) {
       var marker = L.circleMarker([p.lat, p.lng], {
         radius: p.focus ? 8 : (points.length > 200 ? 3.5 : 6),
@@ -94,6 +119,7 @@
       marker.bindTooltip(p.name);
       marker.bindPopup(popup(p));
       marker.addTo(map);
+      if (keyboard) { focusable.push([marker, p]); }
       bounds.push([p.lat, p.lng]);
     });
 
@@ -104,6 +130,8 @@
     } else {
       map.fitBounds(bounds, { padding: [24, 24], maxZoom: 7 });
     }
+    // Only now, with a view set, has each marker its SVG element.
+    focusable.forEach(function (pair) { reachableByKeyboard(pair[0], pair[1]); });
     element.setAttribute("data-zoom", String(map.getZoom())); // for tests and debugging
     element.classList.add("map-ready");
   }

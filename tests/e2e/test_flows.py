@@ -54,6 +54,29 @@ def test_network_members_filter_by_country(page, live_server, small_catalogue):
     expect(page.locator(".leaflet-container.map-ready")).to_have_attribute("data-zoom", "10")
 
 
+def test_keyboard_user_can_reach_a_map_marker_and_follow_its_link(
+    page, live_server, small_catalogue
+):
+    page.goto(live_server.url + "/cities/coventry-gb/")
+    marker = page.get_by_role("button", name="Volgograd (RU): show link")
+    marker.focus()
+    expect(marker).to_be_focused()
+    expect(page.locator(".leaflet-tooltip")).to_have_text("Volgograd (RU)")
+    page.keyboard.press("Enter")
+    link = page.locator(".leaflet-popup-content a")
+    expect(link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.url + "/cities/volgograd-ru/")
+
+
+def test_home_map_markers_are_not_tab_stops(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/")
+    markers = page.locator("[data-map=home-map-data] path.map-marker")
+    expect(markers).to_have_count(4)
+    # An overview of up to 2,000 cities: markers are not tab stops (search and lists are).
+    expect(page.locator("[data-map=home-map-data] path[tabindex]")).to_have_count(0)
+
+
 def test_keyboard_user_can_skip_to_the_content(page, live_server, db):
     page.goto(live_server.url + "/about/")
     page.keyboard.press("Tab")
