@@ -27,6 +27,12 @@ def public(record):
 
 
 @register.simple_tag
+def status(value, label):
+    """`{% status twinning.status twinning.get_status_display %}`: a status as a tag."""
+    return format_html('<span class="status status-{}">{}</span>', value, label)
+
+
+@register.simple_tag
 def facet_choices(choices):
     """`{% facet_choices facet.top %}`: a facet's choices as <li> links with counts.
 
