@@ -16,6 +16,7 @@ class TwinningRow:
     """One row of a city's twinnings, worked out once in the view: resolved through the
     models' methods in the template, the rows cost most of the page."""
 
+    twinning: object  # activities.models.Twinning (cities imports nothing from activities)
     url: str
     partner: City
     partner_url: str
@@ -67,6 +68,7 @@ class CityDetailView(DetailView):
         country_name = country_namer()
         rows = [
             TwinningRow(
+                twinning=twinning,
                 url=twinning.get_absolute_url(),
                 partner=partner,
                 partner_url=partner.get_absolute_url(),
@@ -89,12 +91,12 @@ class CityDetailView(DetailView):
                 [
                     (
                         row.partner.name,
-                        twinning.start_year,
-                        twinning.status_year if twinning.status != "active" else None,
-                        twinning.status,
+                        row.twinning.start_year,
+                        row.status_year,
+                        row.status,
                         row.url,
                     )
-                    for (twinning, _partner), row in zip(twinnings, rows, strict=True)
+                    for row in rows
                 ],
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "
