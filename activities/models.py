@@ -6,12 +6,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Greatest, Least
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cities.facets import count_subquery
-from cities.models import City
+from cities.models import City, record_url
 from cities.records import (
     CatalogueQuerySet,
     CatalogueRecord,
@@ -171,7 +170,7 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("activities:theme-detail", kwargs={"slug": self.slug})
+        return record_url("activities:theme-detail", "slug", self.slug)
 
     def natural_key(self):
         return (self.slug,)
@@ -283,7 +282,7 @@ class Network(CatalogueRecord):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
     def get_absolute_url(self):
-        return reverse("activities:network-detail", kwargs={"slug": self.slug})
+        return record_url("activities:network-detail", "slug", self.slug)
 
     def natural_key(self):
         return (self.slug,)
@@ -528,7 +527,7 @@ class Agreement(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("activities:agreement-detail", kwargs={"slug": self.slug})
+        return record_url("activities:agreement-detail", "slug", self.slug)
 
     def natural_key(self):
         return (self.slug,)
@@ -757,7 +756,7 @@ class Twinning(CatalogueRecord):
         return f"{self.city_a.name} – {self.city_b.name}"
 
     def get_absolute_url(self):
-        return reverse("activities:twinning-detail", kwargs={"pk": self.pk})
+        return record_url("activities:twinning-detail", "pk", self.pk)
 
     def natural_key(self):
         return (self.city_a.slug, self.city_b.slug)
@@ -919,7 +918,7 @@ class Activity(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("activities:activity-detail", kwargs={"slug": self.slug})
+        return record_url("activities:activity-detail", "slug", self.slug)
 
     def natural_key(self):
         return (self.slug,)

@@ -13,7 +13,7 @@ from cities.listing import CatalogueListView, printable
 from cities.maps import compact_points, map_data
 from cities.models import City
 from cities.records import DatePrecision, ReviewState, format_partial_date, public
-from cities.regions import Region, region_of
+from cities.regions import Region, country_namer, region_of
 
 from . import exports
 from .filters import ActivityFilterSet, AgreementFilterSet, NetworkFilterSet, TwinningFilterSet
@@ -308,6 +308,20 @@ class AgreementDetailView(DetailView):
         return context
 
 
+@dataclass
+class TwinningListRow:
+    """A row of the twinnings list, worked out once in the view rather than resolved
+    through model methods in the template (as cities.views.TwinningRow)."""
+
+    twinning: Twinning
+    url: str
+    country_a: str
+    country_b: str
+    kind: str
+    status_label: str
+    status_year: int | None  # shown only when the link is no longer active
+
+
 class TwinningListView(CatalogueListView):
     model = Twinning
     filterset_class = TwinningFilterSet
@@ -329,6 +343,23 @@ class TwinningListView(CatalogueListView):
     )
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        country_name = country_namer()
+        context["rows"] = [
+            TwinningListRow(
+                twinning=twinning,
+                url=twinning.get_absolute_url(),
+                country_a=country_name(twinning.city_a.country),
+                country_b=country_name(twinning.city_b.country),
+                kind=twinning.get_kind_display(),
+                status_label=twinning.get_status_display(),
+                status_year=twinning.status_year if twinning.status != "active" else None,
+            )
+            for twinning in context["page_obj"].object_list
+        ]
+        return context
 
 
 class TwinningDetailView(DetailView):

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.views.generic import DetailView
 
 from .charts import timeline
@@ -6,6 +8,24 @@ from .filters import CityFilterSet
 from .listing import CatalogueListView
 from .maps import map_data
 from .models import City
+from .regions import country_namer
+
+
+@dataclass
+class TwinningRow:
+    """One row of a city's twinnings, worked out once in the view: resolved through the
+    models' methods in the template, the rows cost most of the page."""
+
+    twinning: object  # activities.models.Twinning (cities imports nothing from activities)
+    url: str
+    partner: City
+    partner_url: str
+    partner_country: str
+    kind: str
+    since: str
+    status: str
+    status_label: str
+    status_year: int | None  # shown only when the link is no longer active
 
 
 class CityListView(CatalogueListView):
@@ -45,8 +65,24 @@ class CityDetailView(DetailView):
             (activity, "Partner") for activity in city.published_activities_joined
         ]
         activities.sort(key=lambda pair: (-(pair[0].start_year or 0), pair[0].title))
+        country_name = country_namer()
+        rows = [
+            TwinningRow(
+                twinning=twinning,
+                url=twinning.get_absolute_url(),
+                partner=partner,
+                partner_url=partner.get_absolute_url(),
+                partner_country=country_name(partner.country),
+                kind=twinning.get_kind_display(),
+                since=twinning.start_display,
+                status=twinning.status,
+                status_label=twinning.get_status_display(),
+                status_year=twinning.status_year if twinning.status != "active" else None,
+            )
+            for twinning, partner in twinnings
+        ]
         context.update(
-            twinnings=twinnings,
+            twinnings=rows,
             activities=activities,
             map_data=map_data(
                 [partner for _twinning, partner in twinnings], focus=city, link_focus=True
@@ -54,13 +90,13 @@ class CityDetailView(DetailView):
             twinning_timeline=timeline(
                 [
                     (
-                        partner.name,
-                        twinning.start_year,
-                        twinning.status_year if twinning.status != "active" else None,
-                        twinning.status,
-                        twinning.get_absolute_url(),
+                        row.partner.name,
+                        row.twinning.start_year,
+                        row.status_year,
+                        row.status,
+                        row.url,
                     )
-                    for twinning, partner in twinnings
+                    for row in rows
                 ],
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "

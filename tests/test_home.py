@@ -119,6 +119,28 @@ def test_timeline_skips_undated_items_and_orders_by_start():
     assert chart.ticks[0][0] == 1950
 
 
+def test_timeline_svg_escapes_labels_and_links_each_span():
+    from django.template.loader import render_to_string
+
+    chart = timeline(
+        [
+            ("Tom & <Jerry>", 1950, 1990, "ended", "/a/?x=1&y=2"),
+            ("Late", 2000, None, "active", "/b/"),
+        ],
+        title="t",
+        desc="d",
+    )
+    svg = render_to_string("includes/_timeline_chart.html", {"chart": chart, "chart_id": "c"})
+    assert (
+        '<desc id="c-desc">d Tom &amp; &lt;Jerry&gt;: from 1950 to 1990. Late: from 2000.</desc>'
+        in svg
+    )
+    assert '<a href="/a/?x=1&amp;y=2" class="chart-span chart-span-ended">' in svg
+    assert "Tom &amp; &lt;Jerry&gt; (1950–1990)</text></a>" in svg
+    assert 'text-anchor="end">Late (2000)</text></a>' in svg
+    assert svg.count('<g class="chart-tick">') == len(chart.ticks)
+
+
 def test_home_decade_chart_shows_empty_decades_as_zero(client, small_catalogue):
     from activities.models import Twinning
 

@@ -187,6 +187,26 @@ def test_facet_links_keep_the_other_filters_and_reset_the_page(client, catalogue
     assert kinds["pact"].selected and kinds["pact"].url == "?"
 
 
+def test_facet_choices_are_escaped_links_with_grouped_counts():
+    from cities.facets import FacetChoice
+    from cities.templatetags.catalogue import facet_choices
+
+    html = facet_choices(
+        [
+            FacetChoice("x", "<b>Lyon & co</b>", 12345, True, "?a=1&b=2"),
+            FacetChoice("y", "Paris", 7, False, "?a=1&c=2"),
+        ]
+    )
+    assert html == (
+        '<li class="selected"><a href="?a=1&amp;b=2" aria-current="true" '
+        'title="Remove this filter"><span class="facet-label"><span aria-hidden="true">✓ '
+        "</span>&lt;b&gt;Lyon &amp; co&lt;/b&gt;</span> "
+        '<span class="facet-count">12,345</span></a></li>'
+        '<li><a href="?a=1&amp;c=2"><span class="facet-label">Paris</span> '
+        '<span class="facet-count">7</span></a></li>'
+    )
+
+
 def test_sortable_headers_reverse_the_current_order(client, catalogue):
     response = client.get(reverse("cities:city-list") + "?ordering=population&country=FR")
     header = {cell.label: cell for cell in response.context["header"]}
