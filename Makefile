@@ -45,6 +45,11 @@ WIKIPEDIA_CSV ?= ../shared/data/twin_cities_wikipedia.csv
 import-wikipedia: migrate
 	$(DEV) $(BIN)/python manage.py import_twinnings $(WIKIPEDIA_CSV)
 
+# CityDiplo against Datasette on the imported world (needs wrk: apt-get install wrk).
+bench: install
+	$(BIN)/python -m pip install --quiet ".[bench]"
+	$(BIN)/python bench/serve_and_measure.py
+
 # Backups: the whole database (catalogue, users, groups, history) as compressed JSON.
 # Production: run with the same DATABASE_URL/SECRET_KEY environment as the app.
 BACKUP ?= backups/citydiplo-$(shell date -u +%Y%m%dT%H%M%SZ).json.gz

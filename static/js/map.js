@@ -58,7 +58,8 @@
     if (!element) { return; }
     element.setAttribute("tabindex", "0");
     element.setAttribute("role", "button");
-    element.setAttribute("aria-label", point.name + ": show link");
+    element.setAttribute("aria-label", point.name + ", map marker");
+    element.setAttribute("aria-haspopup", "dialog");
     element.addEventListener("focus", function () { marker.openTooltip(); });
     element.addEventListener("blur", function () { marker.closeTooltip(); });
     element.addEventListener("keydown", function (event) {

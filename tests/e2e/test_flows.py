@@ -58,7 +58,7 @@ def test_keyboard_user_can_reach_a_map_marker_and_follow_its_link(
     page, live_server, small_catalogue
 ):
     page.goto(live_server.url + "/cities/coventry-gb/")
-    marker = page.get_by_role("button", name="Volgograd (RU): show link")
+    marker = page.get_by_role("button", name="Volgograd (RU), map marker")
     marker.focus()
     expect(marker).to_be_focused()
     expect(page.locator(".leaflet-tooltip")).to_have_text("Volgograd (RU)")
