@@ -1,10 +1,12 @@
 """The catalogue version: the database raises it on every write to a catalogue table,
 whatever wrote it."""
 
+import threading
+
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from activities.models import Theme, Twinning
 from cities import versioning
@@ -61,3 +63,41 @@ def test_writes_outside_the_catalogue_leave_the_version_alone(twinned_pair):
     User.objects.create_user("editor", password="a long enough password")
     assert catalogue_version() == before
     assert list(City.objects.all()) and catalogue_version() == before  # reads neither
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite has one writer at a time: concurrent writers cannot interleave",
+)
+def test_concurrent_writers_wait_for_each_other_and_never_deadlock():
+    """A writes X; B writes Y and waits for the version; A then writes Y. With the lock
+    taken after B's statement, B would hold Y while waiting: a deadlock. Taken before
+    it, B holds nothing yet, and both commit."""
+    first = City.objects.create(name="X", slug="x-fr", country="FR")
+    second = City.objects.create(name="Y", slug="y-fr", country="FR")
+    started, errors = threading.Event(), []
+
+    def writer_b():
+        try:
+            started.wait(10)
+            with transaction.atomic():
+                City.objects.filter(pk=second.pk).update(summary="by B")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    b = threading.Thread(target=writer_b)
+    b.start()
+    before = catalogue_version()
+    with transaction.atomic():
+        City.objects.filter(pk=first.pk).update(summary="by A")
+        started.set()
+        b.join(timeout=2)  # B is now waiting for the version row
+        assert b.is_alive()
+        City.objects.filter(pk=second.pk).update(summary="by A")
+    b.join(timeout=20)
+    assert not b.is_alive() and errors == []
+    assert City.objects.get(pk=second.pk).summary == "by B"  # B committed after A
+    assert catalogue_version() == before + 3
