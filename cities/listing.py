@@ -7,6 +7,7 @@ with what it could use and says what it ignored.
 """
 
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
@@ -75,6 +76,25 @@ class Query:
 
     def adding(self, name, value):
         return self.url([*self._without(name, value), (name, value)])
+
+    def linker(self, name, *, adding=False):
+        """`value -> self.setting(name, value)` (or `self.adding`), for the hundreds of
+        choices of a facet: the rest of the query string is encoded once, not once per
+        link. The URLs are the same, parameter for parameter.
+        """
+        if adding:
+            kept = [(k, v) for k, v in self.items if k != "page"]
+            present = {v for k, v in kept if k == name}  # adding moves these to the end
+        else:
+            kept, present = self._without(name), ()
+        prefix = "?" + (urlencode(kept) + "&" if kept else "") + quote_plus(name) + "="
+
+        def url(value):
+            if value in present:
+                return self.adding(name, value)
+            return prefix + quote_plus(value)
+
+        return url
 
     def page(self, number):
         return self.url([*((k, v) for k, v in self.items if k != "page"), ("page", number)])
@@ -279,6 +299,7 @@ class CatalogueListView(FilterView):
             selected = {as_param(value) for value in chosen}
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
             added = self.added_counts(facet, queryset, chosen, version)
+            link = self.query.linker(facet.name, adding=facet.multiple)
             choices = []
             for row in cached_counts(facet, queryset, version):
                 value = as_param(row[0])
@@ -295,10 +316,8 @@ class CatalogueListView(FilterView):
                         if facet.multiple
                         else (self.query.without(facet.name))
                     )
-                elif facet.multiple:
-                    url = self.query.adding(facet.name, value)
                 else:
-                    url = self.query.setting(facet.name, value)
+                    url = link(value)
                 choices.append(FacetChoice(value, str(label), count, is_selected, url))
             choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
             results.append(FacetResult(facet.name, field.label, choices))

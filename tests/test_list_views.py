@@ -187,6 +187,33 @@ def test_facet_links_keep_the_other_filters_and_reset_the_page(client, catalogue
     assert kinds["pact"].selected and kinds["pact"].url == "?"
 
 
+ODD_QUERIES = [
+    "",
+    "page=3",
+    "country=DE",
+    "country=DE&country=fr&page=2&q=a+b",
+    "q=Z%C3%BCrich+%26+co&kind=a%3Db&country=%C3%A9&page_size=10",
+    "country=FR&country=FR&region=europe&country=de",
+    "x%20y=1&country=+FR+&ordering=-name",
+]
+ODD_VALUES = ["DE", "FR", "fr", " FR ", "a b", "Zürich & co", "a=b&c", "é", "100%", "+", "", "page"]
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES)
+@pytest.mark.parametrize("name", ["country", "q", "page", "new name"])
+def test_facet_links_built_once_per_facet_equal_the_links_built_one_by_one(query, name):
+    from django.http import QueryDict
+
+    from cities.listing import Query
+
+    page_query = Query(QueryDict(query))
+    setting = page_query.linker(name)
+    adding = page_query.linker(name, adding=True)
+    for value in ODD_VALUES:
+        assert setting(value) == page_query.setting(name, value)
+        assert adding(value) == page_query.adding(name, value)
+
+
 def test_facet_choices_are_escaped_links_with_grouped_counts():
     from cities.facets import FacetChoice
     from cities.templatetags.catalogue import facet_choices
