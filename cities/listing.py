@@ -258,6 +258,7 @@ class CatalogueListView(FilterView):
             filter_errors=list(self.error_lines()),
             notices=self.notices,
             header=self.header(),
+            rows=self.rows(context["page_obj"].object_list),
             page_links=self.page_links(context["page_obj"]),
             page_size_links=[
                 (size, self.query.setting("page_size", size), size == paginator.per_page)
@@ -273,6 +274,12 @@ class CatalogueListView(FilterView):
             ],
         )
         return context
+
+    def rows(self, records):
+        """The table's rows: `records`, or what a list works out once per row in Python
+        (labels, country names, links) rather than through model methods in the
+        template, which costs more than the rest of a row."""
+        return records
 
     def facets(self):
         """The facets beside the filters, with their counts.
