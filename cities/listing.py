@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult, cached_count, cached_counts
+from .facets import FacetChoice, FacetResult, cached_count, cached_counts, key_value
 from .versioning import catalogue_version
 
 PAGE_SIZE = 50
@@ -112,13 +112,14 @@ class CountCachedPaginator(Paginator):
     """A Paginator whose result count is cached under the catalogue version: on the
     imported world, counting a filtered join costs as much as fetching the page."""
 
-    def __init__(self, object_list, per_page, version, **kwargs):
+    def __init__(self, object_list, per_page, version, key=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.version = version
+        self.key = key
 
     @cached_property
     def count(self):
-        return cached_count(self.object_list, self.version)
+        return cached_count(self.object_list, self.version, self.key)
 
 
 @dataclass
@@ -220,7 +221,10 @@ class CatalogueListView(FilterView):
         return size
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = CountCachedPaginator(queryset, page_size, self.version)
+        # The key says how the FilterSet's rows were built; any other queryset is keyed
+        # by its SQL.
+        key = self.filters_key(role="rows") if queryset is self.filterset.qs else None
+        paginator = CountCachedPaginator(queryset, page_size, self.version, key)
         raw = self.request.GET.get("page", "").strip() or "1"
         try:
             number = int(raw)
@@ -308,7 +312,8 @@ class CatalogueListView(FilterView):
             added = self.added_counts(facet, queryset, chosen, version)
             link = self.query.linker(facet.name, adding=facet.multiple)
             choices = []
-            for row in cached_counts(facet, queryset, version):
+            key = self.filters_key(facet.name, "ordering", role=("facet", facet.name))
+            for row in cached_counts(facet, queryset, version, key):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
@@ -346,8 +351,31 @@ class CatalogueListView(FilterView):
             return None
         matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
         others = queryset.exclude(pk__in=matching.values("pk"))
-        rows = cached_counts(facet, others, version)
-        return cached_count(matching, version), {as_param(row[0]): row[-1] for row in rows}
+        # Both keyed by every filter, the facet's own included: they depend on `chosen`.
+        rows = cached_counts(
+            facet, others, version, self.filters_key("ordering", role=("others", facet.name))
+        )
+        count = cached_count(
+            matching, version, self.filters_key("ordering", role=("matching", facet.name))
+        )
+        return count, {as_param(row[0]): row[-1] for row in rows}
+
+    def filters_key(self, *left_out, role):
+        """An exact cache key for a queryset this page builds from its cleaned filters
+        (but `left_out`), without compiling its SQL; None when a value has no exact key
+        (cities.facets.key_value), and the SQL is then the key.
+
+        The queryset must be a function of the view's class, the filter values and
+        `role` alone (which facet, which queryset of it), as the list querysets are:
+        nothing in them depends on the request, the user or the time.
+        """
+        cleaned = self.filterset.form.cleaned_data
+        try:
+            values = [(name, key_value(cleaned[name])) for name in cleaned if name not in left_out]
+        except TypeError:
+            return None
+        cls = type(self)
+        return (f"{cls.__module__}.{cls.__qualname__}", role, sorted(values))
 
     def active_filters(self):
         filterset = self.filterset
