@@ -301,7 +301,7 @@ class CatalogueListView(FilterView):
             field = form.fields[facet.name]
             labels = {}
             if not isinstance(field, ModelChoiceField):
-                labels = dict(getattr(field, "choices", ()))
+                labels = dict(self.field_choices(facet.name))
             chosen = cleaned.get(facet.name)
             if chosen in (None, "", []):
                 chosen = []
@@ -377,6 +377,16 @@ class CatalogueListView(FilterView):
         cls = type(self)
         return (f"{cls.__module__}.{cls.__qualname__}", role, sorted(values))
 
+    def field_choices(self, name):
+        """The choices of a filter form field, read once a page: country choices are
+        translated and sorted again on every reading."""
+        if not hasattr(self, "_field_choices"):
+            self._field_choices = {}
+        if name not in self._field_choices:
+            field = self.filterset.form.fields[name]
+            self._field_choices[name] = list(getattr(field, "choices", ()))
+        return self._field_choices[name]
+
     def active_filters(self):
         filterset = self.filterset
         form = filterset.form
@@ -391,7 +401,7 @@ class CatalogueListView(FilterView):
                 if cleaned.get(name) is not None:
                     value = str(cleaned[name])
             elif hasattr(field, "choices"):
-                labels = {str(k): v for k, v in field.choices}
+                labels = {str(k): v for k, v in self.field_choices(name)}
                 value = labels.get(raw.strip().upper(), labels.get(raw.strip(), raw))
             active.append(ActiveFilter(str(field.label), str(value), self.query.without(name, raw)))
         return active
