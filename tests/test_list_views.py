@@ -234,6 +234,23 @@ def test_facet_choices_are_escaped_links_with_grouped_counts():
     )
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["plain", "<b>\"Lyon\" & 'co'</b>", "?a=1&b=%C3%A9", "Zürich", "", 12345, None],
+)
+def test_facet_escaping_is_conditional_escape(text):
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from cities.templatetags.catalogue import escape
+
+    assert escape(text) == conditional_escape(text)
+    if isinstance(text, str):
+        assert escape(mark_safe(text)) == conditional_escape(mark_safe(text)) == text
+        assert escape(gettext_lazy(text)) == conditional_escape(gettext_lazy(text))
+
+
 def test_sortable_headers_reverse_the_current_order(client, catalogue):
     response = client.get(reverse("cities:city-list") + "?ordering=population&country=FR")
     header = {cell.label: cell for cell in response.context["header"]}
