@@ -6,6 +6,7 @@ here, so the five list pages behave alike. Odd input never raises: the page answ
 with what it could use and says what it ignored.
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
@@ -25,9 +26,14 @@ MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
 
+#: Characters that urlencode never escapes (urllib.parse's "always safe").
+unreserved = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
 
 def as_param(value):
     """How a cleaned or grouped value is written in a URL."""
+    if type(value) is str:  # most values, thousands to a page
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
@@ -92,6 +98,8 @@ class Query:
         def url(value):
             if value in present:
                 return self.adding(name, value)
+            if unreserved(value):  # codes, slugs: quote_plus would return them unchanged
+                return prefix + value
             return prefix + quote_plus(value)
 
         return url

@@ -196,7 +196,10 @@ ODD_QUERIES = [
     "country=FR&country=FR&region=europe&country=de",
     "x%20y=1&country=+FR+&ordering=-name",
 ]
-ODD_VALUES = ["DE", "FR", "fr", " FR ", "a b", "Zürich & co", "a=b&c", "é", "100%", "+", "", "page"]
+ODD_VALUES = [
+    *["DE", "FR", "fr", " FR ", "DE-FR", "paris-fr", "a_b.c~d", "a b", "Zürich & co", "a=b&c"],
+    *["é", "ＤＥ", "100%", "+", "/", "a\nb", "", "page"],
+]
 
 
 @pytest.mark.parametrize("query", ODD_QUERIES)
