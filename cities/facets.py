@@ -75,29 +75,34 @@ def cached_counts(facet, queryset, version, key=None):
     """`facet.count(queryset)`, cached under the catalogue version (cities/versioning.py),
     which the database raises on every write.
 
-    `key`: what the queryset was built from, when the caller can say so exactly
-    (`CatalogueListView.filters_key`); compiling the query's SQL for a key costs
-    more than the rest of a facet. Without it, the SQL is the key.
+    `queryset`: a QuerySet, or a function building it, called only if the counts are
+    not cached (on a page served from the cache, building its facets' querysets costs
+    more than finding their counts). `key`: what the queryset is built from, when the
+    caller can say so exactly (`CatalogueListView.filters_key`); compiling the query's
+    SQL for a key costs more than the rest of a facet. Without it, the SQL is the key.
     """
-    return _cached(
-        ("counts", facet.name, key), queryset, version, lambda: list(facet.count(queryset))
-    )
+    return _cached(("counts", facet.name, key), queryset, version, lambda qs: list(facet.count(qs)))
 
 
 def cached_count(queryset, version, key=None):
     """`queryset.count()`, cached likewise: a list's result count for its pagination."""
-    return _cached(("count", key), queryset, version, queryset.count)
+    return _cached(("count", key), queryset, version, lambda qs: qs.count())
 
 
 def _cached(name, queryset, version, compute):
     if name[-1] is None:
+        queryset = _built(queryset)
         name = (*name[:-1], queryset.query.sql_with_params())
     key = "facet:" + hashlib.sha256(repr((name, version)).encode()).hexdigest()
     value = cache.get(key)
     if value is None:
-        value = compute()
+        value = compute(_built(queryset))
         cache.set(key, value, FACET_CACHE_SECONDS)
     return value
+
+
+def _built(queryset):
+    return queryset() if callable(queryset) else queryset
 
 
 def key_value(value):

@@ -6,6 +6,7 @@ here, so the five list pages behave alike. Odd input never raises: the page answ
 with what it could use and says what it ignored.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote_plus
@@ -316,7 +317,7 @@ class CatalogueListView(FilterView):
             elif not isinstance(chosen, list | tuple):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
-            queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+            queryset = self.facet_queryset(facet.name)
             added = self.added_counts(facet, queryset, chosen, version)
             link = self.query.linker(facet.name, adding=facet.multiple)
             choices = []
@@ -343,6 +344,13 @@ class CatalogueListView(FilterView):
             results.append(FacetResult(facet.name, field.label, choices))
         return results
 
+    def facet_queryset(self, name):
+        """A function building the queryset a facet counts over (every filter but its
+        own), once, and only if asked: for counts not in the cache."""
+        return functools.cache(
+            lambda: self.filterset.filter_queryset_except(self.get_facet_queryset(), name)
+        )
+
     def added_counts(self, facet, queryset, chosen, version=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).
 
@@ -354,11 +362,18 @@ class CatalogueListView(FilterView):
 
         A selected value keeps the count of that value alone under the other filters
         (its link removes it, so no single number describes the resulting page better).
+
+        `queryset`: the facet's `facet_queryset`, built only for counts not cached.
         """
         if not (facet.multiple and chosen):
             return None
-        matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
-        others = queryset.exclude(pk__in=matching.values("pk"))
+
+        def matching():
+            return self.filterset.filters[facet.name].filter(queryset(), list(chosen))
+
+        def others():
+            return queryset().exclude(pk__in=matching().values("pk"))
+
         # Both keyed by every filter, the facet's own included: they depend on `chosen`.
         rows = cached_counts(
             facet, others, version, self.filters_key("ordering", role=("others", facet.name))
