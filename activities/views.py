@@ -337,6 +337,7 @@ class AgreementListView(CatalogueListView):
         ("Network", "network", False),
         ("Parties", "parties", True),
     )
+    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.AGREEMENT_COLUMNS
     export_name = "agreements"
 
@@ -397,6 +398,7 @@ class TwinningListView(CatalogueListView):
         ("Since", "year", True),
         ("Status", "status", False),
     )
+    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
 
@@ -470,6 +472,7 @@ class ActivityListView(CatalogueListView):
         ("Started", "year", True),
         ("Ended", "end", True),
     )
+    rows_show_prefetched = False  # themes, partner cities: downloads only
     export_columns = exports.ACTIVITY_COLUMNS
     export_name = "activities"
 

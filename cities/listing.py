@@ -160,9 +160,16 @@ class CatalogueListView(FilterView):
     heading = ""
     intro = ""
     search_placeholder = ""
+    #: False when the page's rows show nothing `for_list()` prefetches (themes, partner
+    #: cities: columns of the downloads), which the page then does not fetch.
+    rows_show_prefetched = True
+    exporting = False
 
     def get_queryset(self):
-        return self.model.objects.published().for_list()
+        queryset = self.model.objects.published().for_list()
+        if not (self.rows_show_prefetched or self.exporting):
+            queryset = queryset.prefetch_related(None)
+        return queryset
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
@@ -180,6 +187,7 @@ class CatalogueListView(FilterView):
         # Read once: counts cached under it stay consistent within the page.
         self.version = catalogue_version()
         fmt = request.GET.get("format", "").strip().lower()
+        self.exporting = bool(fmt)
         if fmt and fmt not in exports.FORMATS:
             return HttpResponseBadRequest(
                 f"Unknown format {fmt[:20]!r}: use format=csv or format=json.",

@@ -1,5 +1,7 @@
 """List pages: status codes, odd input, constant query counts, drafts never shown."""
 
+import json
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -279,3 +281,23 @@ def test_list_page_is_a_real_table(client, catalogue):
     assert "<caption" in content
     assert '<th scope="row">' in content
     assert '<label for="id_q">Search:</label>' in content
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["activities:agreement-list", "activities:twinning-list", "activities:activity-list"],
+)
+def test_pages_skip_the_prefetches_only_their_downloads_show(client, catalogue, url_name):
+    cache.clear()
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(reverse(url_name)).status_code == 200
+    assert not [q for q in page.captured_queries if "_prefetch_related_val" in q["sql"]]
+    response = client.get(reverse(url_name) + "?format=json")
+    rows = json.loads(b"".join(response.streaming_content))["results"]
+    assert rows and any(row["themes"] for row in rows)
+
+
+def test_activity_download_still_names_partner_cities(client, catalogue):
+    response = client.get(reverse("activities:activity-list") + "?format=json")
+    rows = json.loads(b"".join(response.streaming_content))["results"]
+    assert any(row["partner_cities"] for row in rows)
