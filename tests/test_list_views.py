@@ -256,6 +256,22 @@ def test_facet_escaping_is_conditional_escape(text):
         assert escape(gettext_lazy(text)) == conditional_escape(gettext_lazy(text))
 
 
+@pytest.mark.parametrize("language", ["en", "de", "fr", "hi"])
+def test_facet_counts_are_grouped_as_intcomma_groups_them(language, settings):
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils import translation
+
+    from cities.facets import FacetChoice
+    from cities.templatetags.catalogue import facet_choices
+
+    counts = [0, 1, 7, 999, 1000, 1234, 99999, 123456, 1234567]
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override(language):
+        html = facet_choices([FacetChoice("x", "X", n, False, "?") for n in counts])
+        expected = [f'<span class="facet-count">{intcomma(n)}</span>' for n in counts]
+    assert [part for part in expected if part in html] == expected
+
+
 def test_sortable_headers_reverse_the_current_order(client, catalogue):
     response = client.get(reverse("cities:city-list") + "?ordering=population&country=FR")
     header = {cell.label: cell for cell in response.context["header"]}

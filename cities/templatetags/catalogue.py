@@ -55,7 +55,9 @@ def facet_choices(choices):
     for choice in choices:
         count = choice.count
         if count not in counts:
-            counts[count] = conditional_escape(intcomma(count))
+            # Below 1,000 no language groups digits: intcomma would give str(count).
+            small = type(count) is int and 0 <= count < 1000
+            counts[count] = str(count) if small else conditional_escape(intcomma(count))
         html.append(
             (SELECTED_FACET_CHOICE if choice.selected else FACET_CHOICE).format(
                 escape(choice.url), escape(choice.label), counts[count]
