@@ -166,10 +166,16 @@ class CatalogueListView(FilterView):
     exporting = False
 
     def get_queryset(self):
-        queryset = self.model.objects.published().for_list()
-        if not (self.rows_show_prefetched or self.exporting):
-            queryset = queryset.prefetch_related(None)
-        return queryset
+        queryset = self.list_queryset(self.rows_show_prefetched or self.exporting)
+        return queryset.all()  # a fresh copy, as for a view's `queryset` attribute
+
+    @classmethod
+    @functools.cache
+    def list_queryset(cls, prefetch):
+        """`published().for_list()`, built once per list and kept unevaluated: building
+        its annotations costs more than cloning it for each request."""
+        queryset = cls.model.objects.published().for_list()
+        return queryset if prefetch else queryset.prefetch_related(None)
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.

@@ -317,3 +317,13 @@ def test_activity_download_still_names_partner_cities(client, catalogue):
     response = client.get(reverse("activities:activity-list") + "?format=json")
     rows = json.loads(b"".join(response.streaming_content))["results"]
     assert any(row["partner_cities"] for row in rows)
+
+
+def test_list_querysets_built_once_are_never_evaluated(client, catalogue, make_city):
+    from cities.views import CityListView
+
+    assert client.get(reverse("cities:city-list")).status_code == 200
+    assert CityListView.list_queryset(True)._result_cache is None
+    make_city("Nantes", "FR", slug="nantes-fr")
+    response = client.get(reverse("cities:city-list") + "?q=nantes")
+    assert [row.city.slug for row in response.context["rows"]] == ["nantes-fr"]
