@@ -204,6 +204,18 @@ class AboutView(TemplateView):
         return context
 
 
+@dataclass
+class NetworkListRow:
+    """A row of the networks list, worked out once in the view (as TwinningListRow)."""
+
+    network: Network
+    url: str
+    scope: str
+    headquarters: City | None  # None when unknown or a draft
+    headquarters_country: str
+    themes: str
+
+
 class NetworkListView(CatalogueListView):
     model = Network
     filterset_class = NetworkFilterSet
@@ -225,6 +237,25 @@ class NetworkListView(CatalogueListView):
     )
     export_columns = exports.NETWORK_COLUMNS
     export_name = "networks"
+
+    def rows(self, networks):
+        country_name = country_namer()
+        rows = []
+        for network in networks:
+            headquarters = public(network.headquarters)
+            rows.append(
+                NetworkListRow(
+                    network=network,
+                    url=network.get_absolute_url(),
+                    scope=network.get_scope_display(),
+                    headquarters=headquarters,
+                    headquarters_country=(
+                        country_name(headquarters.country) if headquarters else ""
+                    ),
+                    themes=", ".join(theme.name for theme in network.themes.all()),
+                )
+            )
+        return rows
 
 
 class NetworkDetailView(DetailView):
@@ -276,6 +307,18 @@ class NetworkDetailView(DetailView):
         return context
 
 
+@dataclass
+class AgreementListRow:
+    """A row of the agreements list, worked out once in the view (as TwinningListRow)."""
+
+    agreement: Agreement
+    url: str
+    kind: str
+    status_label: str
+    place: City | None  # None when unknown or a draft
+    network: Network | None  # likewise
+
+
 class AgreementListView(CatalogueListView):
     model = Agreement
     filterset_class = AgreementFilterSet
@@ -294,8 +337,22 @@ class AgreementListView(CatalogueListView):
         ("Network", "network", False),
         ("Parties", "parties", True),
     )
+    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.AGREEMENT_COLUMNS
     export_name = "agreements"
+
+    def rows(self, agreements):
+        return [
+            AgreementListRow(
+                agreement=agreement,
+                url=agreement.get_absolute_url(),
+                kind=agreement.get_kind_display(),
+                status_label=agreement.get_status_display(),
+                place=public(agreement.place),
+                network=public(agreement.network),
+            )
+            for agreement in agreements
+        ]
 
 
 class AgreementDetailView(DetailView):
@@ -341,13 +398,13 @@ class TwinningListView(CatalogueListView):
         ("Since", "year", True),
         ("Status", "status", False),
     )
+    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def rows(self, twinnings):
         country_name = country_namer()
-        context["rows"] = [
+        return [
             TwinningListRow(
                 twinning=twinning,
                 url=twinning.get_absolute_url(),
@@ -357,9 +414,8 @@ class TwinningListView(CatalogueListView):
                 status_label=twinning.get_status_display(),
                 status_year=twinning.status_year if twinning.status != "active" else None,
             )
-            for twinning in context["page_obj"].object_list
+            for twinning in twinnings
         ]
-        return context
 
 
 class TwinningDetailView(DetailView):
@@ -387,6 +443,17 @@ class TwinningDetailView(DetailView):
         return context
 
 
+@dataclass
+class ActivityListRow:
+    """A row of the activities list, worked out once in the view (as TwinningListRow)."""
+
+    activity: Activity
+    url: str
+    kind: str
+    lead_city: City | None  # None when unknown or a draft
+    lead_country: str
+
+
 class ActivityListView(CatalogueListView):
     model = Activity
     filterset_class = ActivityFilterSet
@@ -405,8 +472,25 @@ class ActivityListView(CatalogueListView):
         ("Started", "year", True),
         ("Ended", "end", True),
     )
+    rows_show_prefetched = False  # themes, partner cities: downloads only
     export_columns = exports.ACTIVITY_COLUMNS
     export_name = "activities"
+
+    def rows(self, activities):
+        country_name = country_namer()
+        rows = []
+        for activity in activities:
+            lead = public(activity.lead_city)
+            rows.append(
+                ActivityListRow(
+                    activity=activity,
+                    url=activity.get_absolute_url(),
+                    kind=activity.get_kind_display(),
+                    lead_city=lead,
+                    lead_country=country_name(lead.country) if lead else "",
+                )
+            )
+        return rows
 
 
 class ActivityDetailView(DetailView):

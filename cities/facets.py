@@ -10,6 +10,8 @@ functions that need the activities models.
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import (
@@ -17,6 +19,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    Model,
     OuterRef,
     Subquery,
 )
@@ -68,26 +71,51 @@ class FacetResult:
 FACET_CACHE_SECONDS = 600
 
 
-def cached_counts(facet, queryset, version):
-    """`facet.count(queryset)`, cached under the query's SQL and the catalogue version
-    (cities/versioning.py), which the database raises on every write."""
-    return _cached((facet.name, queryset, version), lambda: list(facet.count(queryset)))
+def cached_counts(facet, queryset, version, key=None):
+    """`facet.count(queryset)`, cached under the catalogue version (cities/versioning.py),
+    which the database raises on every write.
+
+    `queryset`: a QuerySet, or a function building it, called only if the counts are
+    not cached (on a page served from the cache, building its facets' querysets costs
+    more than finding their counts). `key`: what the queryset is built from, when the
+    caller can say so exactly (`CatalogueListView.filters_key`); compiling the query's
+    SQL for a key costs more than the rest of a facet. Without it, the SQL is the key.
+    """
+    return _cached(("counts", facet.name, key), queryset, version, lambda qs: list(facet.count(qs)))
 
 
-def cached_count(queryset, version):
+def cached_count(queryset, version, key=None):
     """`queryset.count()`, cached likewise: a list's result count for its pagination."""
-    return _cached(("count", queryset, version), queryset.count)
+    return _cached(("count", key), queryset, version, lambda qs: qs.count())
 
 
-def _cached(parts, compute):
-    name, queryset, version = parts
-    sql, params = queryset.query.sql_with_params()
-    key = "facet:" + hashlib.sha256(repr((name, sql, params, version)).encode()).hexdigest()
+def _cached(name, queryset, version, compute):
+    if name[-1] is None:
+        queryset = _built(queryset)
+        name = (*name[:-1], queryset.query.sql_with_params())
+    key = "facet:" + hashlib.sha256(repr((name, version)).encode()).hexdigest()
     value = cache.get(key)
     if value is None:
-        value = compute()
+        value = compute(_built(queryset))
         cache.set(key, value, FACET_CACHE_SECONDS)
     return value
+
+
+def _built(queryset):
+    return queryset() if callable(queryset) else queryset
+
+
+def key_value(value):
+    """`value` (a cleaned filter value) as an exact part of a cache key: its repr names
+    it, and a record is named by its model and primary key. TypeError for any other
+    kind of value (a QuerySet...), whose repr might not tell two values apart."""
+    if value is None or isinstance(value, str | int | float | Decimal | date):
+        return value
+    if isinstance(value, Model):
+        return (value._meta.label, value.pk)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *map(key_value, value))
+    raise TypeError(f"No exact cache key for {type(value).__name__}")
 
 
 # Counting functions ------------------------------------------------------------------

@@ -6,7 +6,10 @@ here, so the five list pages behave alike. Odd input never raises: the page answ
 with what it could use and says what it ignored.
 """
 
+import functools
+import re
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
@@ -16,7 +19,7 @@ from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult, cached_count, cached_counts
+from .facets import FacetChoice, FacetResult, cached_count, cached_counts, key_value
 from .versioning import catalogue_version
 
 PAGE_SIZE = 50
@@ -24,9 +27,14 @@ MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
 
+#: Characters that urlencode never escapes (urllib.parse's "always safe").
+unreserved = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
 
 def as_param(value):
     """How a cleaned or grouped value is written in a URL."""
+    if type(value) is str:  # most values, thousands to a page
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
@@ -76,6 +84,27 @@ class Query:
     def adding(self, name, value):
         return self.url([*self._without(name, value), (name, value)])
 
+    def linker(self, name, *, adding=False):
+        """`value -> self.setting(name, value)` (or `self.adding`), for the hundreds of
+        choices of a facet: the rest of the query string is encoded once, not once per
+        link. The URLs are the same, parameter for parameter.
+        """
+        if adding:
+            kept = [(k, v) for k, v in self.items if k != "page"]
+            present = {v for k, v in kept if k == name}  # adding moves these to the end
+        else:
+            kept, present = self._without(name), ()
+        prefix = "?" + (urlencode(kept) + "&" if kept else "") + quote_plus(name) + "="
+
+        def url(value):
+            if value in present:
+                return self.adding(name, value)
+            if unreserved(value):  # codes, slugs: quote_plus would return them unchanged
+                return prefix + value
+            return prefix + quote_plus(value)
+
+        return url
+
     def page(self, number):
         return self.url([*((k, v) for k, v in self.items if k != "page"), ("page", number)])
 
@@ -92,13 +121,14 @@ class CountCachedPaginator(Paginator):
     """A Paginator whose result count is cached under the catalogue version: on the
     imported world, counting a filtered join costs as much as fetching the page."""
 
-    def __init__(self, object_list, per_page, version, **kwargs):
+    def __init__(self, object_list, per_page, version, key=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.version = version
+        self.key = key
 
     @cached_property
     def count(self):
-        return cached_count(self.object_list, self.version)
+        return cached_count(self.object_list, self.version, self.key)
 
 
 @dataclass
@@ -130,9 +160,22 @@ class CatalogueListView(FilterView):
     heading = ""
     intro = ""
     search_placeholder = ""
+    #: False when the page's rows show nothing `for_list()` prefetches (themes, partner
+    #: cities: columns of the downloads), which the page then does not fetch.
+    rows_show_prefetched = True
+    exporting = False
 
     def get_queryset(self):
-        return self.model.objects.published().for_list()
+        queryset = self.list_queryset(self.rows_show_prefetched or self.exporting)
+        return queryset.all()  # a fresh copy, as for a view's `queryset` attribute
+
+    @classmethod
+    @functools.cache
+    def list_queryset(cls, prefetch):
+        """`published().for_list()`, built once per list and kept unevaluated: building
+        its annotations costs more than cloning it for each request."""
+        queryset = cls.model.objects.published().for_list()
+        return queryset if prefetch else queryset.prefetch_related(None)
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
@@ -150,6 +193,7 @@ class CatalogueListView(FilterView):
         # Read once: counts cached under it stay consistent within the page.
         self.version = catalogue_version()
         fmt = request.GET.get("format", "").strip().lower()
+        self.exporting = bool(fmt)
         if fmt and fmt not in exports.FORMATS:
             return HttpResponseBadRequest(
                 f"Unknown format {fmt[:20]!r}: use format=csv or format=json.",
@@ -200,7 +244,10 @@ class CatalogueListView(FilterView):
         return size
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = CountCachedPaginator(queryset, page_size, self.version)
+        # The key says how the FilterSet's rows were built; any other queryset is keyed
+        # by its SQL.
+        key = self.filters_key(role="rows") if queryset is self.filterset.qs else None
+        paginator = CountCachedPaginator(queryset, page_size, self.version, key)
         raw = self.request.GET.get("page", "").strip() or "1"
         try:
             number = int(raw)
@@ -238,6 +285,7 @@ class CatalogueListView(FilterView):
             filter_errors=list(self.error_lines()),
             notices=self.notices,
             header=self.header(),
+            rows=self.rows(context["page_obj"].object_list),
             page_links=self.page_links(context["page_obj"]),
             page_size_links=[
                 (size, self.query.setting("page_size", size), size == paginator.per_page)
@@ -253,6 +301,12 @@ class CatalogueListView(FilterView):
             ],
         )
         return context
+
+    def rows(self, records):
+        """The table's rows: `records`, or what a list works out once per row in Python
+        (labels, country names, links) rather than through model methods in the
+        template, which costs more than the rest of a row."""
+        return records
 
     def facets(self):
         """The facets beside the filters, with their counts.
@@ -270,17 +324,19 @@ class CatalogueListView(FilterView):
             field = form.fields[facet.name]
             labels = {}
             if not isinstance(field, ModelChoiceField):
-                labels = dict(getattr(field, "choices", ()))
+                labels = dict(self.field_choices(facet.name))
             chosen = cleaned.get(facet.name)
             if chosen in (None, "", []):
                 chosen = []
             elif not isinstance(chosen, list | tuple):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
-            queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+            queryset = self.facet_queryset(facet.name)
             added = self.added_counts(facet, queryset, chosen, version)
+            link = self.query.linker(facet.name, adding=facet.multiple)
             choices = []
-            for row in cached_counts(facet, queryset, version):
+            key = self.filters_key(facet.name, "ordering", role=("facet", facet.name))
+            for row in cached_counts(facet, queryset, version, key):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
@@ -295,14 +351,19 @@ class CatalogueListView(FilterView):
                         if facet.multiple
                         else (self.query.without(facet.name))
                     )
-                elif facet.multiple:
-                    url = self.query.adding(facet.name, value)
                 else:
-                    url = self.query.setting(facet.name, value)
+                    url = link(value)
                 choices.append(FacetChoice(value, str(label), count, is_selected, url))
             choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
             results.append(FacetResult(facet.name, field.label, choices))
         return results
+
+    def facet_queryset(self, name):
+        """A function building the queryset a facet counts over (every filter but its
+        own), once, and only if asked: for counts not in the cache."""
+        return functools.cache(
+            lambda: self.filterset.filter_queryset_except(self.get_facet_queryset(), name)
+        )
 
     def added_counts(self, facet, queryset, chosen, version=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).
@@ -315,13 +376,53 @@ class CatalogueListView(FilterView):
 
         A selected value keeps the count of that value alone under the other filters
         (its link removes it, so no single number describes the resulting page better).
+
+        `queryset`: the facet's `facet_queryset`, built only for counts not cached.
         """
         if not (facet.multiple and chosen):
             return None
-        matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
-        others = queryset.exclude(pk__in=matching.values("pk"))
-        rows = cached_counts(facet, others, version)
-        return cached_count(matching, version), {as_param(row[0]): row[-1] for row in rows}
+
+        def matching():
+            return self.filterset.filters[facet.name].filter(queryset(), list(chosen))
+
+        def others():
+            return queryset().exclude(pk__in=matching().values("pk"))
+
+        # Both keyed by every filter, the facet's own included: they depend on `chosen`.
+        rows = cached_counts(
+            facet, others, version, self.filters_key("ordering", role=("others", facet.name))
+        )
+        count = cached_count(
+            matching, version, self.filters_key("ordering", role=("matching", facet.name))
+        )
+        return count, {as_param(row[0]): row[-1] for row in rows}
+
+    def filters_key(self, *left_out, role):
+        """An exact cache key for a queryset this page builds from its cleaned filters
+        (but `left_out`), without compiling its SQL; None when a value has no exact key
+        (cities.facets.key_value), and the SQL is then the key.
+
+        The queryset must be a function of the view's class, the filter values and
+        `role` alone (which facet, which queryset of it), as the list querysets are:
+        nothing in them depends on the request, the user or the time.
+        """
+        cleaned = self.filterset.form.cleaned_data
+        try:
+            values = [(name, key_value(cleaned[name])) for name in cleaned if name not in left_out]
+        except TypeError:
+            return None
+        cls = type(self)
+        return (f"{cls.__module__}.{cls.__qualname__}", role, sorted(values))
+
+    def field_choices(self, name):
+        """The choices of a filter form field, read once a page: country choices are
+        translated and sorted again on every reading."""
+        if not hasattr(self, "_field_choices"):
+            self._field_choices = {}
+        if name not in self._field_choices:
+            field = self.filterset.form.fields[name]
+            self._field_choices[name] = list(getattr(field, "choices", ()))
+        return self._field_choices[name]
 
     def active_filters(self):
         filterset = self.filterset
@@ -337,7 +438,7 @@ class CatalogueListView(FilterView):
                 if cleaned.get(name) is not None:
                     value = str(cleaned[name])
             elif hasattr(field, "choices"):
-                labels = {str(k): v for k, v in field.choices}
+                labels = {str(k): v for k, v in self.field_choices(name)}
                 value = labels.get(raw.strip().upper(), labels.get(raw.strip(), raw))
             active.append(ActiveFilter(str(field.label), str(value), self.query.without(name, raw)))
         return active

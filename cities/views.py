@@ -28,6 +28,16 @@ class TwinningRow:
     status_year: int | None  # shown only when the link is no longer active
 
 
+@dataclass
+class CityListRow:
+    """A row of the city list, worked out once in the view (as TwinningRow)."""
+
+    city: City
+    url: str
+    country: str
+    kind: str
+
+
 class CityListView(CatalogueListView):
     model = City
     filterset_class = CityFilterSet
@@ -48,6 +58,18 @@ class CityListView(CatalogueListView):
     )
     export_columns = CITY_COLUMNS
     export_name = "cities"
+
+    def rows(self, cities):
+        country_name = country_namer()
+        return [
+            CityListRow(
+                city=city,
+                url=city.get_absolute_url(),
+                country=country_name(city.country),
+                kind=city.get_kind_display(),
+            )
+            for city in cities
+        ]
 
 
 class CityDetailView(DetailView):
