@@ -136,15 +136,32 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the
-# database raises on every write (cities/versioning.py, cities/pagecache.py). Each
-# gunicorn worker keeps its own in-memory cache: nothing to install or run beside the
-# app. PAGE_CACHE=0 renders every page afresh (the bench measures both).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 2000)},
+# database raises on every write (cities/versioning.py, cities/pagecache.py). By default
+# each gunicorn worker keeps its own in-memory cache: nothing to install or run beside
+# the app. CACHE_URL=redis://host:6379/0 shares one cache between workers and machines
+# (a page is then rendered once, not once per worker). PAGE_CACHE=0 renders every page
+# afresh (the bench measures both).
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "citydiplo",
+        }
     }
-}
+elif CACHE_URL:
+    raise ImproperlyConfigured(
+        f"CACHE_URL={CACHE_URL[:40]!r} is not a Redis URL: use redis://host:6379/0, "
+        "or leave it unset for each worker's own memory cache."
+    )
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 1000)},
+        }
+    }
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,8 +1,13 @@
 """Public pages are cached whole under the catalogue version, and answer conditional
 GETs; any write to the catalogue renders them afresh."""
 
+import socket
+import uuid
+
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from activities.models import Twinning
@@ -101,3 +106,38 @@ def test_a_cached_page_is_keyed_by_host(twinned_pair, client, settings):
     get(client, url)
     other = client.get(url, headers={"host": "other.example"})
     assert b"other.example/cities/coventry-gb/" in other.content  # the citation's address
+
+
+def redis_reachable():
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis server on 127.0.0.1:6379")
+def test_pages_are_shared_through_redis_when_cache_url_names_one(twinned_pair, client):
+    prefix = f"citydiplo-test-{uuid.uuid4().hex}"  # this test's keys only
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    with override_settings(CACHES=redis_cache):
+        try:
+            url = "/cities/coventry-gb/"
+            first, _ = get(client, url)
+            second, queries = get(client, url)
+            assert queries == 1 and second.content == first.content
+            redis = cache._cache.get_client()
+            assert any(redis.scan_iter(f"{prefix}:*"))  # stored in Redis, not in memory
+            City.objects.filter(slug="volgograd-ru").update(name="Stalingrad")
+            assert b"Stalingrad" in get(client, url)[0].content
+        finally:
+            # Delete this test's keys only: cache.clear() would empty the whole database.
+            redis = cache._cache.get_client()
+            for key in redis.scan_iter(f"{prefix}:*"):
+                redis.delete(key)

@@ -66,3 +66,21 @@ def test_tile_url_with_subdomains_becomes_a_wildcard_csp_source():
     assert _origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
     assert _origin("https://tile.example.org/{z}/{x}/{y}.png") == "https://tile.example.org"
     assert _origin("") == ""
+
+
+def test_cache_url_selects_a_shared_redis_cache():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        DEBUG="1",
+        CACHE_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_a_cache_url_that_is_not_redis_is_refused():
+    result = run_manage("check", DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
+    assert result.returncode != 0
+    assert "CACHE_URL='memcached://127.0.0.1:11211' is not a Redis URL" in result.stderr
