@@ -81,23 +81,25 @@ def cached_counts(facet, queryset, version, key=None):
     caller can say so exactly (`CatalogueListView.filters_key`); compiling the query's
     SQL for a key costs more than the rest of a facet. Without it, the SQL is the key.
     """
-    return _cached(("counts", facet.name, key), queryset, version, lambda qs: list(facet.count(qs)))
+    return _cached(("counts", facet.name), key, queryset, version, lambda qs: list(facet.count(qs)))
 
 
 def cached_count(queryset, version, key=None):
     """`queryset.count()`, cached likewise: a list's result count for its pagination."""
-    return _cached(("count", key), queryset, version, lambda qs: qs.count())
+    return _cached(("count",), key, queryset, version, lambda qs: qs.count())
 
 
-def _cached(name, queryset, version, compute):
-    if name[-1] is None:
+def _cached(what, key, queryset, version, compute):
+    """`compute(queryset)` cached under (what, key, version); the SQL is the key when
+    the caller gives none."""
+    if key is None:
         queryset = _built(queryset)
-        name = (*name[:-1], queryset.query.sql_with_params())
-    key = "facet:" + hashlib.sha256(repr((name, version)).encode()).hexdigest()
-    value = cache.get(key)
+        key = queryset.query.sql_with_params()
+    digest = hashlib.sha256(repr((what, key, version)).encode()).hexdigest()
+    value = cache.get("facet:" + digest)
     if value is None:
         value = compute(_built(queryset))
-        cache.set(key, value, FACET_CACHE_SECONDS)
+        cache.set("facet:" + digest, value, FACET_CACHE_SECONDS)
     return value
 
 
