@@ -4,6 +4,12 @@ The streaming writer is cities/exports.py; the columns are documented in
 docs/exports.md. Keep names and order stable: researchers' scripts depend on them.
 """
 
+import csv
+import io
+
+from django.http import HttpResponse
+from django.utils import timezone
+
 from cities.exports import Column
 from cities.records import public
 
@@ -125,3 +131,15 @@ ACTIVITY_COLUMNS = [
     Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
 ]
+
+
+def table_response(header, rows, *, name):
+    """A small computed table (the analysis page's) as a CSV download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
