@@ -39,14 +39,17 @@ def twinning_graph(twinnings):
         *(side[name].format("b") for name in TWINNING_NODE_FIELDS),
     ]
     width = len(TWINNING_NODE_FIELDS)
+    nodes, edges = {}, []
     for row in twinnings.order_by().values_list(*fields):
         pk, kind, status, start_year, start_on = row[:5]
-        a = dict(zip(TWINNING_NODE_FIELDS, row[5 : 5 + width], strict=True))
-        b = dict(zip(TWINNING_NODE_FIELDS, row[5 + width :], strict=True))
+        a, b = row[5 : 5 + width], row[5 + width :]
         for city in (a, b):
-            graph.add_node(city.pop("slug"), **city)
+            if city[0] not in nodes:
+                nodes[city[0]] = dict(zip(TWINNING_NODE_FIELDS[1:], city[1:], strict=True))
         start = start_on.isoformat() if start_on else (str(start_year) if start_year else "")
-        graph.add_edge(row[5], row[5 + width], id=pk, kind=kind, status=status, start=start)
+        edges.append((a[0], b[0], {"id": pk, "kind": kind, "status": status, "start": start}))
+    graph.add_nodes_from(nodes.items())
+    graph.add_edges_from(edges)
     return graph
 
 
@@ -273,3 +276,42 @@ def heat_map(matrix, names):
                 )
             )
     return cells
+
+
+def membership_graph(memberships):
+    """A bipartite city–network graph of the given memberships: city nodes keyed by
+    slug (name, country, coordinates, population), network nodes keyed `network:<slug>`
+    (name, acronym), one edge per membership (role, joined and left years)."""
+    graph = nx.Graph()
+    city_fields = [f"city__{name}" for name in TWINNING_NODE_FIELDS]
+    rows = memberships.order_by().values_list(
+        "pk",
+        "role",
+        "joined_year",
+        "left_year",
+        "network__slug",
+        "network__name",
+        "network__acronym",
+        *city_fields,
+    )
+    for pk, role, joined, left, slug, name, acronym, *city in rows:
+        network = f"network:{slug}"
+        graph.add_node(network, kind="network", name=name, acronym=acronym or "", bipartite=1)
+        city = dict(zip(TWINNING_NODE_FIELDS, city, strict=True))
+        city_slug = city.pop("slug")
+        graph.add_node(city_slug, kind="city", bipartite=0, **city)
+        # A city with two roles in one network (member, then board) keeps one edge per
+        # pair in a simple graph: the roles are joined.
+        if graph.has_edge(city_slug, network):
+            edge = graph.edges[city_slug, network]
+            edge["role"] = "; ".join(sorted({*edge["role"].split("; "), role}))
+            continue
+        graph.add_edge(
+            city_slug,
+            network,
+            id=pk,
+            role=role,
+            joined=joined if joined is not None else "",
+            left=left if left is not None else "",
+        )
+    return graph

@@ -13,6 +13,12 @@ from activities.models import Membership, Network, Twinning
 pytestmark = pytest.mark.django_db
 
 
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 @pytest.fixture
 def star_and_path(make_city, source):
     """Hub twinned with three cities; one of them twinned on with a fifth (a path
@@ -113,7 +119,7 @@ def test_graph_exports_parse_back_to_exactly_the_filtered_twinnings(client, star
     assert response.status_code == 200
     assert f".{fmt}" in response["Content-Disposition"]
     read = nx.read_gexf if fmt == "gexf" else nx.read_graphml
-    graph = read(io.BytesIO(response.content))
+    graph = read(io.BytesIO(body(response)))
     expected = {
         frozenset((t.city_a.slug, t.city_b.slug))
         for t in Twinning.objects.published().filter(city_a__country="DE")
@@ -131,3 +137,29 @@ def test_unknown_list_format_names_the_graph_formats(client, star_and_path):
     response = client.get("/twinnings/", {"format": "dot"})
     assert response.status_code == 400
     assert b"format=gexf" in response.content and b"format=graphml" in response.content
+
+
+def test_membership_graph_is_bipartite_cities_and_networks(make_city):
+    a, b = make_city("Alpha", "DE", slug="alpha-de"), make_city("Beta", "FR", slug="beta-fr")
+    network = Network.objects.create(name="Ring", slug="ring", acronym="RNG", scope="global")
+    Membership.objects.create(network=network, city=a, joined_year=1990)
+    Membership.objects.create(network=network, city=b, role="board", left_year=2001)
+    graph = analysis.membership_graph(Membership.objects.published())
+    assert nx.is_bipartite(graph)
+    assert set(graph.nodes) == {"alpha-de", "beta-fr", "network:ring"}
+    assert graph.nodes["network:ring"]["acronym"] == "RNG"
+    assert graph.edges["alpha-de", "network:ring"]["joined"] == 1990
+    assert graph.edges["beta-fr", "network:ring"]["role"] == "board"
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "graphml"])
+def test_graph_exports_keep_hostile_names_as_text(client, make_city, source, fmt):
+    name = "Evil \"<b>&amp;</b>\" 'Town'"
+    evil = make_city(name, "FR", slug="evil-fr")
+    other = make_city("Other", "DE", slug="other-de")
+    Twinning.objects.create(city_a=evil, city_b=other).sources.add(source)
+    response = client.get("/twinnings/", {"format": fmt})
+    read = nx.read_gexf if fmt == "gexf" else nx.read_graphml
+    graph = read(io.BytesIO(body(response)))
+    assert graph.nodes["evil-fr"]["name"] == name
+    assert "latitude" not in graph.nodes["evil-fr"]  # unknown stays unknown
