@@ -60,7 +60,7 @@ class CentralCity:
     country: str
     partners: int
     betweenness: float
-    eigenvector: float
+    eigenvector: float | None  # None outside the largest connected component
 
 
 @dataclass
@@ -69,6 +69,7 @@ class Centrality:
     nodes: int
     edges: int
     betweenness_sampled: int  # 0 when exact
+    giant: int = 0  # cities in the largest connected component
 
 
 def centrality(graph, limit=25):
@@ -79,7 +80,8 @@ def centrality(graph, limit=25):
         return Centrality(cities=[], nodes=0, edges=0, betweenness_sampled=0)
     sample = BETWEENNESS_SAMPLE if nodes > EXACT_BETWEENNESS_MAX_NODES else None
     betweenness = nx.betweenness_centrality(graph, k=sample, seed=BETWEENNESS_SEED)
-    eigenvector = eigenvector_centrality(graph)
+    giant = graph.subgraph(max(nx.connected_components(graph), key=len))
+    eigenvector = eigenvector_centrality(giant)
     top = sorted(graph.degree, key=lambda item: (-item[1], graph.nodes[item[0]]["name"]))
     cities = [
         CentralCity(
@@ -88,7 +90,7 @@ def centrality(graph, limit=25):
             country=graph.nodes[slug]["country"],
             partners=degree,
             betweenness=betweenness[slug],
-            eigenvector=eigenvector.get(slug, 0.0),
+            eigenvector=eigenvector.get(slug),
         )
         for slug, degree in top[:limit]
     ]
@@ -97,12 +99,13 @@ def centrality(graph, limit=25):
         nodes=nodes,
         edges=graph.number_of_edges(),
         betweenness_sampled=sample or 0,
+        giant=giant.number_of_nodes(),
     )
 
 
 def eigenvector_centrality(graph):
-    """Eigenvector centrality per connected component's share of the leading
-    eigenvector; isolated pairs and small components get small but defined values."""
+    """Eigenvector centrality of a connected graph (on a disconnected one the leading
+    eigenvector lives in one component and says nothing of the others)."""
     if graph.number_of_edges() == 0:
         return dict.fromkeys(graph, 0.0)
     try:
@@ -221,7 +224,14 @@ def network_overlap(memberships, top=12):
 def centrality_table(result):
     header = ["city", "name", "country", "partners", "betweenness", "eigenvector"]
     rows = [
-        [c.slug, c.name, c.country, c.partners, f"{c.betweenness:.6f}", f"{c.eigenvector:.6f}"]
+        [
+            c.slug,
+            c.name,
+            c.country,
+            c.partners,
+            f"{c.betweenness:.6g}",
+            "" if c.eigenvector is None else f"{c.eigenvector:.6g}",
+        ]
         for c in result.cities
     ]
     return header, rows
@@ -261,7 +271,10 @@ HEAT_MARGIN = 44  # room for the country codes on the axes
 def heat_map(matrix, names):
     """Cells of the country-pair matrix for an SVG heat map: darker is more twinnings.
     `names` maps a country code to its name, for each cell's tooltip."""
-    top = matrix.max_count or 1
+    # The shade scales to the named countries: "all others together" is a sum of
+    # many countries and would wash every other cell out. It is shown at full shade.
+    named = [i for i, code in enumerate(matrix.countries) if code != OTHER]
+    top = max((matrix.cells[i][j] for i in named for j in named), default=0) or 1
     cells = []
     for i, first in enumerate(matrix.countries):
         for j, second in enumerate(matrix.countries):
@@ -271,7 +284,7 @@ def heat_map(matrix, names):
                     x=HEAT_MARGIN + j * HEAT_CELL,
                     y=HEAT_MARGIN + i * HEAT_CELL,
                     count=count,
-                    opacity=round(0.08 + 0.92 * count / top, 3) if count else 0,
+                    opacity=round(0.08 + 0.92 * min(count / top, 1), 3) if count else 0,
                     label=f"{names(first)} – {names(second)}: {count:,}",
                 )
             )

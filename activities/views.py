@@ -719,7 +719,7 @@ class AnalysisView(TemplateView):
             heat_cells=analysis.heat_map(matrix, label),
             heat_size=analysis.HEAT_MARGIN + analysis.HEAT_CELL * len(matrix.countries) + 4,
             axis_labels=[
-                (code or "…", analysis.HEAT_MARGIN + i * analysis.HEAT_CELL + 17)
+                (code or "Oth.", analysis.HEAT_MARGIN + i * analysis.HEAT_CELL + 17)
                 for i, code in enumerate(matrix.countries)
             ],
             matrix_names=[(code, label(code)) for code in matrix.countries],

@@ -163,3 +163,13 @@ def test_graph_exports_keep_hostile_names_as_text(client, make_city, source, fmt
     graph = read(io.BytesIO(body(response)))
     assert graph.nodes["evil-fr"]["name"] == name
     assert "latitude" not in graph.nodes["evil-fr"]  # unknown stays unknown
+
+
+def test_eigenvector_is_left_blank_outside_the_largest_component(star_and_path, make_city):
+    lone_a, lone_b = make_city("Lone A", "IT"), make_city("Lone B", "IT")
+    Twinning.objects.create(city_a=lone_a, city_b=lone_b)
+    result = analysis.centrality(analysis.twinning_graph(Twinning.objects.published()))
+    by_name = {city.name: city for city in result.cities}
+    assert result.giant == 5
+    assert by_name["Lone A"].eigenvector is None
+    assert by_name["Hub"].eigenvector > 0
