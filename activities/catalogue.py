@@ -726,7 +726,7 @@ def model_errors(instance):
                     if not any(exc.messages[0] in m for m in errors.get(NON_FIELD_ERRORS, [])):
                         errors = exc.update_error_dict(errors)
     messages = []
-    for name, field_messages in errors.items():
+    for name, field_messages in ValidationError(errors).message_dict.items() if errors else ():
         for message in dict.fromkeys(field_messages):
             messages.append(message if name == NON_FIELD_ERRORS else f"{name}: {message}")
     return messages

@@ -7,6 +7,8 @@ docs/exports.md. Keep names and order stable: researchers' scripts depend on the
 from cities.exports import Column
 from cities.records import public
 
+from .models import ConflictingValue
+
 
 def slug_of(record):
     """A related record's slug; empty when there is none or it is a draft."""
@@ -104,7 +106,23 @@ TWINNING_COLUMNS = [
     Column(
         "themes", theme_slugs, "Theme slugs (CSV: separated by '; ').", "themes__slug", many=True
     ),
+    Column(
+        "other_values",
+        lambda t: [value.as_export() for value in t.conflicting_values.all()],
+        "Values other sources give for a field (CSV: 'field=value (source keys)', separated "
+        "by '; '; JSON: objects with field, value, sources and notes).",
+        bulk=lambda twinnings: other_values_by_pk(twinnings, "twinning"),
+    ),
 ]
+
+
+def other_values_by_pk(queryset, owner):
+    """{record pk: [its conflicting values for export]} for every record of `queryset`."""
+    values = ConflictingValue.objects.filter(**{f"{owner}__in": queryset.values("pk")})
+    return {
+        pk: [value.as_export() for value in group] for pk, group in values.grouped_by(owner).items()
+    }
+
 
 ACTIVITY_COLUMNS = [
     Column("slug", lambda a: a.slug, "Stable identifier, also the end of the record's URL."),

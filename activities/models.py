@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -52,6 +52,15 @@ def year_not_after(model_name, earlier, later):
         | Q(**{f"{later}__gte": F(earlier)}),
         name=f"{model_name}_{later}_not_before_{earlier}",
     )
+
+
+def conflicting_values_with_sources():
+    """Prefetch a record's conflicting values, each with its sources."""
+    return Prefetch("conflicting_values", ConflictingValue.objects.prefetch_related("sources"))
+
+
+def other_values(record, field):
+    return [value for value in record.conflicting_values.all() if value.field == field]
 
 
 def check_partial_date(errors, year_name, year, date_name, date, precision_name, precision):
@@ -212,6 +221,7 @@ class NetworkQuerySet(CatalogueQuerySet):
                 "memberships",
                 Membership.objects.published()
                 .select_related("city")
+                .prefetch_related(conflicting_values_with_sources())
                 .order_by("city__country", "city__name"),
                 to_attr="published_memberships",
             ),
@@ -360,6 +370,13 @@ class MembershipQuerySet(CatalogueQuerySet):
             )
         )
 
+    def disputed(self, field=None):
+        """Memberships for which a source gives another value (of `field`, if given)."""
+        values = ConflictingValue.objects.filter(membership=OuterRef("pk"))
+        if field:
+            values = values.filter(field=field)
+        return self.filter(Exists(values))
+
 
 class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_by_natural_key(self, network_slug, city_slug):
@@ -424,6 +441,15 @@ class Membership(CatalogueRecord):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def other_joined_years(self):
+        """Join years other sources give (from prefetched conflicting values)."""
+        return other_values(self, DisputedField.JOINED_YEAR)
+
+    @property
+    def other_left_years(self):
+        return other_values(self, DisputedField.LEFT_YEAR)
+
 
 # Agreements and their parties --------------------------------------------------------
 
@@ -458,6 +484,7 @@ class AgreementQuerySet(CatalogueQuerySet):
                 "parties",
                 AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
                 .select_related("city")
+                .prefetch_related(conflicting_values_with_sources())
                 .order_by("date", "year", "city__name"),
                 to_attr="published_parties",
             ),
@@ -632,6 +659,11 @@ class AgreementParty(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def other_years(self):
+        """Years of the action other sources give (from prefetched conflicting values)."""
+        return other_values(self, DisputedField.YEAR)
+
 
 # Twinnings ----------------------------------------------------------------------------
 
@@ -702,7 +734,16 @@ class TwinningQuerySet(CatalogueQuerySet):
         return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
-        return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
+        return self.select_related("city_a", "city_b").prefetch_related(
+            "themes", "sources", conflicting_values_with_sources()
+        )
+
+    def disputed(self, field=None):
+        """Twinnings for which a source gives another value (of `field`, if given)."""
+        values = ConflictingValue.objects.filter(twinning=OuterRef("pk"))
+        if field:
+            values = values.filter(field=field)
+        return self.filter(Exists(values))
 
 
 class TwinningManager(models.Manager.from_queryset(TwinningQuerySet)):
@@ -1018,7 +1059,10 @@ def parse_partial_date(text):
     year, month, day = match.groups()
     if month is None:
         return int(year), None, DatePrecision.YEAR
-    date = datetime.date(int(year), int(month), int(day or 1))
+    try:
+        date = datetime.date(int(year), int(month), int(day or 1))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
     return int(year), date, DatePrecision.DAY if day else DatePrecision.MONTH
 
 
@@ -1177,6 +1221,19 @@ class ConflictingValue(models.Model):
         if self.field == DisputedField.KIND:
             return TwinningKind(parsed).label
         return str(parsed)
+
+    @property
+    def current_display(self):
+        """The value the record uses, as a reader says it."""
+        record = self.record
+        if self.field == DisputedField.START:
+            return record.start_display or "Not known"
+        if self.field == DisputedField.STATUS:
+            return record.get_status_display()
+        if self.field == DisputedField.KIND:
+            return record.get_kind_display()
+        value = getattr(record, self.field)
+        return str(value) if value else "Not known"
 
     @property
     def source_keys(self):

@@ -123,6 +123,7 @@ class CityDetailView(DetailView):
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "
                 "suspension or end, or to today when active.",
+                noun="twinnings",
             ),
         )
         return context
