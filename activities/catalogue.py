@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
-from cities.records import DatePrecision
+from citydiplo.records import DatePrecision
 
 from .loading import NATURAL_KEYS, fixture_key
 from .models import DISPUTED_FIELDS, parse_partial_date

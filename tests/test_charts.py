@@ -5,7 +5,7 @@ import re
 from django.urls import reverse
 
 from activities.models import Twinning
-from cities.charts import Coverage, bar_chart, timeline
+from citydiplo.charts import Coverage, bar_chart, timeline
 
 
 def visible_text(html):
