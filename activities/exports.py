@@ -58,6 +58,14 @@ AGREEMENT_COLUMNS = [
     Column("status", lambda a: a.status, "in_force, expired, terminated, suspended, unknown."),
     Column("status_year", lambda a: a.status_year, "Year of the current status."),
     Column("party_count", lambda a: a.party_count, "Published cities with an action on it."),
+    Column(
+        "parties_reported",
+        lambda a: a.parties_reported,
+        "How many parties the instrument's own list (or the fullest source) names.",
+    ),
+    Column(
+        "parties_reported_year", lambda a: a.parties_reported_year, "Year of the reported number."
+    ),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
     Column("text_url", lambda a: a.text_url, "Link to the text."),
 ]

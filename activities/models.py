@@ -541,6 +541,14 @@ class Agreement(CatalogueRecord):
     status_on = models.DateField("status since", null=True, blank=True)
     summary = models.TextField(blank=True)
     text_url = models.URLField("link to the text", max_length=1000, blank=True)
+    parties_reported = models.PositiveIntegerField(
+        "reported number of parties",
+        null=True,
+        blank=True,
+        help_text="How many cities the instrument's own list (or the fullest source) "
+        "names; the parties recorded here may be fewer.",
+    )
+    parties_reported_year = year_field("year of the reported number")
     themes = models.ManyToManyField(Theme, related_name="agreements", blank=True)
     notes = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, related_name="agreements", blank=True)
@@ -590,6 +598,10 @@ class Agreement(CatalogueRecord):
         check_year_of_date(errors, "status_year", self.status_year, "status_on", self.status_on)
         if self.signed_year and self.status_year and self.status_year < self.signed_year:
             errors["status_year"] = "The status cannot change before the agreement was signed."
+        if self.parties_reported_year and self.parties_reported_year > timezone.localdate().year:
+            errors["parties_reported_year"] = "This year is in the future."
+        if self.parties_reported is not None and not self.parties_reported_year:
+            errors["parties_reported_year"] = "Say in which year the number was reported."
         if errors:
             raise ValidationError(errors)
 
