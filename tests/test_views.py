@@ -361,3 +361,11 @@ def test_no_page_echoes_a_control_character_from_the_query(client, catalogue, ur
     assert response.status_code == 200
     assert b"\x00" not in response.content
     assert b"\x07" not in response.content and b"\x1b" not in response.content
+
+
+def test_agreement_page_says_how_complete_its_list_of_parties_is(client, catalogue):
+    catalogue.pact.parties_reported, catalogue.pact.parties_reported_year = 113, 2015
+    catalogue.pact.save()
+    html = client.get(catalogue.pact.get_absolute_url()).content.decode()
+    facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="facts-heading"')[1]))
+    assert "Parties listed here 4 (it reported 113 in 2015)" in facts
