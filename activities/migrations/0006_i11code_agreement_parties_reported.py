@@ -3,6 +3,14 @@
 import django.core.validators
 from django.db import migrations, models
 
+from citydiplo import versioning
+
+
+def install_triggers(apps, schema_editor):
+    # The catalogue version's triggers on the new tables (conflicting values and their
+    # sources), and again on any table an earlier operation rebuilt; safe to rerun.
+    versioning.install_triggers(schema_editor, versioning.tracked_tables(apps))
+
 
 class Migration(migrations.Migration):
 
@@ -31,4 +39,5 @@ class Migration(migrations.Migration):
             name='parties_reported_year',
             field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(800), django.core.validators.MaxValueValidator(2100)], verbose_name='year of the reported number'),
         ),
+        migrations.RunPython(install_triggers, migrations.RunPython.noop, elidable=False),
     ]
