@@ -373,9 +373,20 @@ def twinning_features(twinnings):
             "city_b__latitude",
         )
     )
-    for pk, kind, status, year, a_slug, a_name, a_lng, a_lat, b_slug, b_name, b_lng, b_lat in (
-        rows.iterator(chunk_size=5000)
-    ):
+    for (
+        pk,
+        kind,
+        status,
+        year,
+        a_slug,
+        a_name,
+        a_lng,
+        a_lat,
+        b_slug,
+        b_name,
+        b_lng,
+        b_lat,
+    ) in rows.iterator(chunk_size=5000):
         yield maps.line_feature(
             (a_lng, a_lat),
             (b_lng, b_lat),

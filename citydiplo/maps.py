@@ -54,6 +54,7 @@ def compact_points(rows, url_template):
 def geojson_response(features, *, name):
     """A streamed GeoJSON FeatureCollection (RFC 7946: [longitude, latitude]) of the
     given features, for the maps of filtered lists and for GIS tools."""
+
     def chunks():
         yield '{"type": "FeatureCollection", "features": ['
         for number, feature in enumerate(features):

@@ -138,3 +138,30 @@ def test_twinning_timeline_scrolls_on_a_phone_without_cutting_labels(
         }"""
     )
     assert geometry == {"page": 375, "scrollable": True, "inside": True}
+
+
+def test_open_the_map_of_a_filtered_twinnings_list(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/twinnings/?country=RU")
+    summary = page.locator("details.list-map summary")
+    expect(summary).to_contain_text("Map of this result")
+    summary.click()
+    expect(page.locator("details.list-map .map.map-ready")).to_be_visible()
+    expect(page.locator(".list-map-status")).to_contain_text("2 places on the map")
+    expect(page.locator(".list-map-status")).to_contain_text("1 twinning drawn as a line")
+
+
+def test_list_map_shows_hostile_names_as_text(page, live_server, small_catalogue):
+    evil = small_catalogue["volgograd"]
+    evil.name = '<img src=x id=injected onerror="alert(1)">'
+    evil.save()
+    page.goto(live_server.url + "/twinnings/?country=RU")
+    page.locator("details.list-map summary").click()
+    expect(page.locator("details.list-map .map.map-ready")).to_be_visible()
+    markers = page.locator(".list-map .map-marker")
+    expect(markers).to_have_count(2)
+    tooltips = []
+    for index in range(2):
+        markers.nth(index).hover()
+        tooltips.append(page.locator(".leaflet-tooltip").last.inner_text())
+    assert evil.name in tooltips
+    assert page.locator("#injected").count() == 0
