@@ -6,10 +6,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Greatest, Least
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cities.models import City, CityQuerySet, record_url
+from cities.models import City, CityQuerySet
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
     CatalogueQuerySet,
@@ -170,7 +171,7 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return record_url("activities:theme-detail", "slug", self.slug)
+        return reverse("activities:theme-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -282,7 +283,7 @@ class Network(CatalogueRecord):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
     def get_absolute_url(self):
-        return record_url("activities:network-detail", "slug", self.slug)
+        return reverse("activities:network-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -527,7 +528,7 @@ class Agreement(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:agreement-detail", "slug", self.slug)
+        return reverse("activities:agreement-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -756,7 +757,7 @@ class Twinning(CatalogueRecord):
         return f"{self.city_a.name} – {self.city_b.name}"
 
     def get_absolute_url(self):
-        return record_url("activities:twinning-detail", "pk", self.pk)
+        return reverse("activities:twinning-detail", kwargs={"pk": self.pk})
 
     def natural_key(self):
         return (self.city_a.slug, self.city_b.slug)
@@ -795,6 +796,11 @@ class Twinning(CatalogueRecord):
     @property
     def start_display(self):
         return format_partial_date(self.start_year, self.start_on, self.start_precision)
+
+    @property
+    def status_since(self):
+        """The year of the last status change once the link is no longer active."""
+        return self.status_year if self.status != TwinningStatus.ACTIVE else None
 
 
 # Other activities ---------------------------------------------------------------------
@@ -918,7 +924,7 @@ class Activity(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:activity-detail", "slug", self.slug)
+        return reverse("activities:activity-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)

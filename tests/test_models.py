@@ -239,25 +239,6 @@ def test_record_urls_keep_the_script_prefix(twinned_pair):
     assert twinned_pair.city_a.get_absolute_url() == "/cities/coventry-gb/"
 
 
-@pytest.mark.parametrize(
-    ("viewname", "name"),
-    [("cities:city-detail", "slug"), ("activities:twinning-detail", "pk")],
-)
-@pytest.mark.parametrize("value", ["paris-fr", "7", 7, 0, -1, "", "a/b", "Kraków", None, True])
-def test_record_url_gives_what_reverse_gives(viewname, name, value):
-    from django.urls import NoReverseMatch, reverse
-
-    from cities.models import record_url
-
-    try:
-        expected = reverse(viewname, kwargs={name: value})
-    except NoReverseMatch:
-        with pytest.raises(NoReverseMatch):
-            record_url(viewname, name, value)
-    else:
-        assert record_url(viewname, name, value) == expected
-
-
 def test_published_memberships_need_a_published_city_and_network(network, make_city):
     from activities.models import Membership
 
