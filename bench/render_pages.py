@@ -83,9 +83,10 @@ def grow(factor, seed=13):
 
     existing = Twinning.objects.count()
     target = existing * factor
-    cities = list(City.objects.published().values_list("pk", "population"))
-    ids = [pk for pk, _population in cities]
-    weights = [max(population or 0, 1000) for _pk, population in cities]
+    cities = list(City.objects.published().values_list("pk", "population", "country"))
+    ids = [pk for pk, _population, _country in cities]
+    weights = [max(population or 0, 1000) for _pk, population, _country in cities]
+    country = {pk: code for pk, _population, code in cities}
     pairs = {tuple(sorted(pair)) for pair in Twinning.objects.values_list("city_a", "city_b")}
     shapes = list(
         Twinning.objects.values_list("kind", "status", "start_year", "status_year")[:5000]
@@ -106,6 +107,8 @@ def grow(factor, seed=13):
                 Twinning(
                     city_a_id=pair[0],
                     city_b_id=pair[1],
+                    country_a=country[pair[0]],
+                    country_b=country[pair[1]],
                     kind=kind,
                     status=status,
                     start_year=start_year,

@@ -6,6 +6,7 @@ each FilterSet lists its facets in its class attribute `facets`, and
 activities/facets.py adds the counting functions that need the catalogue's models.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -31,6 +32,18 @@ class Facet:
     name: str
     count: object
     multiple: bool = False
+    #: A grouped query several facets read (activities.facets.twinning_groups): when
+    #: set, `count` receives its rows instead of the queryset, and facets filtered
+    #: alike share one run of it, so a list's facets cost one pass over its rows.
+    shared: object = None
+    #: For a repeatable facet with `shared`: `selects(row, values)` says whether a row
+    #: of the shared query matches any of `values`, so the counts beside a selection
+    #: come from the same rows (CatalogueListView.added_counts).
+    selects: object = None
+
+
+TOP = 8  # choices shown at once; the next ones up to SHOWN behind "more"
+SHOWN = 100
 
 
 @dataclass
@@ -50,11 +63,50 @@ class FacetResult:
 
     @property
     def top(self):
-        return self.choices[:8]
+        return self.choices[:TOP]
 
     @property
     def rest(self):
-        return self.choices[8:]
+        return self.choices[TOP:SHOWN]
+
+    @property
+    def hidden(self):
+        """Choices not shown (the smallest): thousands of country pairs would cost more
+        to send and render than the rest of the page."""
+        return max(len(self.choices) - SHOWN, 0)
+
+
+# Shared passes ------------------------------------------------------------------------
+
+
+def groups(*columns):
+    """A shared pass (Facet.shared): rows (*columns, count) in one grouped query."""
+
+    def rows(queryset):
+        return list(queryset.order_by().values_list(*columns).annotate(n=Count("pk")))
+
+    return rows
+
+
+def summed(index):
+    """A facet over the rows of `groups`: counts summed by the column at `index`."""
+
+    def count(rows):
+        totals = Counter()
+        for row in rows:
+            totals[row[index]] += row[-1]
+        return [(value, n) for value, n in totals.items() if value is not None]
+
+    return count
+
+
+def one_of(index):
+    """Facet.selects for the rows of `groups`: the column at `index` is a chosen value."""
+
+    def selects(row, values):
+        return row[index] in values
+
+    return selects
 
 
 # Counting functions ------------------------------------------------------------------

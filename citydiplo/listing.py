@@ -245,6 +245,8 @@ class CatalogueListView(FilterView):
         form = filterset.form
         form.is_valid()
         cleaned = form.cleaned_data
+        applied = {name for name, value in cleaned.items() if value not in (None, "", [])}
+        passes = {}  # shared grouped queries, by the filters they ran under
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
@@ -260,9 +262,15 @@ class CatalogueListView(FilterView):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
-            added = self.added_counts(facet, queryset, chosen)
+            rows = None
+            if facet.shared:
+                key = (facet.shared, frozenset(applied - {facet.name, "ordering"}))
+                if key not in passes:
+                    passes[key] = facet.shared(queryset)
+                rows = passes[key]
+            added = self.added_counts(facet, queryset, chosen, rows)
             choices = []
-            for row in facet.count(queryset):
+            for row in facet.count(queryset if rows is None else rows):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
@@ -286,7 +294,7 @@ class CatalogueListView(FilterView):
             results.append(FacetResult(facet.name, field.label, choices))
         return results
 
-    def added_counts(self, facet, queryset, chosen):
+    def added_counts(self, facet, queryset, chosen, rows=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).
 
         Beside an unselected value of a repeatable filter the page shows the rows its
@@ -297,11 +305,22 @@ class CatalogueListView(FilterView):
 
         A selected value keeps the count of that value alone under the other filters
         (its link removes it, so no single number describes the resulting page better).
+
+        `rows`: the facet's shared grouped rows, when it has them; with `facet.selects`
+        the answer comes from them, without another query.
         """
         if not (facet.multiple and chosen):
             return None
+        if rows is not None and facet.selects:
+            values = {as_param(value) for value in chosen}
+            matching = [row for row in rows if facet.selects(row, values)]
+            others = [row for row in rows if not facet.selects(row, values)]
+            total = sum(row[-1] for row in matching)
+            return total, {as_param(row[0]): row[-1] for row in facet.count(others)}
         matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
         others = queryset.exclude(pk__in=matching.values("pk"))
+        if facet.shared:
+            others = facet.shared(others)
         return matching.count(), {as_param(row[0]): row[-1] for row in facet.count(others)}
 
     def active_filters(self):
