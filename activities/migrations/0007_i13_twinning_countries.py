@@ -18,7 +18,7 @@ def copy_countries(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0004_catalogue_version"),
+        ("activities", "0006_i11code_agreement_parties_reported"),
         ("cities", "0003_search_extensions_and_indexes"),
     ]
 
