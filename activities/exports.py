@@ -19,6 +19,35 @@ def country_of(city):
     return city.country.code if city else ""
 
 
+def source_keys(record):
+    return [source.key for source in record.sources.all()]
+
+
+def source_urls(record):
+    return [source.url for source in record.sources.all()]
+
+
+#: Every download carries the keys and addresses of the sources its record cites, so
+#: each row can be traced to its evidence. Both list the sources in one order (by key).
+SOURCE_COLUMNS = [
+    Column(
+        "source_keys",
+        source_keys,
+        "Keys of the sources the record cites (CSV: separated by '; ').",
+        "sources__key",
+        many=True,
+    ),
+    Column(
+        "source_urls",
+        source_urls,
+        "Their addresses, in the same order as source_keys.",
+        "sources__url",
+        many=True,
+        order="sources__key",
+    ),
+]
+
+
 def theme_slugs(record):
     themes = getattr(record, "theme_list", None)  # prefetched by for_list(), if it was
     return [theme.slug for theme in (record.themes.all() if themes is None else themes)]
@@ -41,6 +70,7 @@ NETWORK_COLUMNS = [
     Column("member_count_reported", lambda n: n.member_count, "Member count it reports."),
     Column("member_count_year", lambda n: n.member_count_year, "Year of the reported count."),
     Column("website", lambda n: n.website, "Official website."),
+    *SOURCE_COLUMNS,
 ]
 
 AGREEMENT_COLUMNS = [
@@ -57,6 +87,7 @@ AGREEMENT_COLUMNS = [
     Column("party_count", lambda a: a.party_count, "Published cities with an action on it."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
     Column("text_url", lambda a: a.text_url, "Link to the text."),
+    *SOURCE_COLUMNS,
 ]
 
 TWINNING_COLUMNS = [
@@ -104,6 +135,7 @@ TWINNING_COLUMNS = [
     Column(
         "themes", theme_slugs, "Theme slugs (CSV: separated by '; ').", "themes__slug", many=True
     ),
+    *SOURCE_COLUMNS,
 ]
 
 ACTIVITY_COLUMNS = [
@@ -124,4 +156,32 @@ ACTIVITY_COLUMNS = [
     Column("budget", lambda a: a.budget, "Budget, in budget_currency."),
     Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    *SOURCE_COLUMNS,
+]
+
+MEMBERSHIP_COLUMNS = [
+    Column("id", lambda m: m.pk, "Stable identifier of the membership."),
+    Column("network", lambda m: m.network.slug, "Slug of the network."),
+    Column("network_name", lambda m: m.network.name, "Its name."),
+    Column("city", lambda m: m.city.slug, "Slug of the member city."),
+    Column("city_name", lambda m: m.city.name, "Its name."),
+    Column("city_country", lambda m: m.city.country.code, "Its ISO country code."),
+    Column("role", lambda m: m.role, "member, founding_member, board, chair, observer."),
+    Column("category", lambda m: m.category, "The network's own division (a creative field)."),
+    Column("joined_year", lambda m: m.joined_year, "Year it joined."),
+    Column("left_year", lambda m: m.left_year, "Year it left; empty if still a member."),
+    *SOURCE_COLUMNS,
+]
+
+AGREEMENT_PARTY_COLUMNS = [
+    Column("id", lambda p: p.pk, "Stable identifier of the party's action."),
+    Column("agreement", lambda p: p.agreement.slug, "Slug of the agreement."),
+    Column("agreement_title", lambda p: p.agreement.title, "Its title."),
+    Column("city", lambda p: p.city.slug, "Slug of the city."),
+    Column("city_name", lambda p: p.city.name, "Its name."),
+    Column("city_country", lambda p: p.city.country.code, "Its ISO country code."),
+    Column("action", lambda p: p.action, "signed, endorsed, acceded or withdrew."),
+    Column("year", lambda p: p.year, "Year of the action."),
+    Column("date", lambda p: p.date, "Exact date of the action, when a source gives it."),
+    *SOURCE_COLUMNS,
 ]

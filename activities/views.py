@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.models import Count, F
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
@@ -15,9 +16,25 @@ from cities.models import City
 from cities.records import DatePrecision, ReviewState, format_partial_date, public
 from cities.regions import Region, country_namer, region_of
 
-from . import exports
-from .filters import ActivityFilterSet, AgreementFilterSet, NetworkFilterSet, TwinningFilterSet
-from .models import Activity, Agreement, Membership, Network, Theme, Twinning, TwinningStatus
+from . import exports, release
+from .filters import (
+    ActivityFilterSet,
+    AgreementFilterSet,
+    AgreementPartyFilterSet,
+    MembershipFilterSet,
+    NetworkFilterSet,
+    TwinningFilterSet,
+)
+from .models import (
+    Activity,
+    Agreement,
+    AgreementParty,
+    Membership,
+    Network,
+    Theme,
+    Twinning,
+    TwinningStatus,
+)
 
 PUBLISHED = ReviewState.PUBLISHED
 HOME_MAP_LIMIT = 2000  # markers on the home map: the most populous published cities
@@ -62,7 +79,7 @@ class HomeView(TemplateView):
                 (
                     "Network memberships",
                     Membership.objects.published().count(),
-                    None,
+                    reverse("activities:membership-list"),
                 ),
                 (
                     "Agreements",
@@ -202,6 +219,48 @@ class AboutView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
         return context
+
+
+class DataView(TemplateView):
+    """/data/: the latest citable release (`manage.py release`), its checksums and how
+    to cite it."""
+
+    template_name = "activities/data.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        latest = release.latest_release()
+        resources = []
+        if latest:
+            sums = dict(latest.checksums)
+            resources = [
+                (
+                    resource,
+                    reverse("activities:data-file", args=[latest.version, resource["path"]]),
+                    sums.get(resource["path"], ""),
+                )
+                for resource in latest.descriptor.get("resources", [])
+            ]
+        context.update(
+            release=latest,
+            resources=resources,
+            today=timezone.localdate(),
+            licence=release.LICENCE,
+            attribution=release.ATTRIBUTION,
+        )
+        return context
+
+
+def data_file(request, version, name):
+    """A file of a release, streamed; only the files its checksums list."""
+    if not release.VERSION_PATTERN.fullmatch(version):
+        raise Http404("No such release.")
+    found = release.read_release(release.release_root() / version)
+    if found is None:
+        raise Http404("No such release.")
+    if name not in found.files:
+        raise Http404("No such file in this release.")
+    return FileResponse(open(found.directory / name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
 
 
 @dataclass
@@ -511,3 +570,86 @@ class ActivityDetailView(DetailView):
 class ThemeDetailView(DetailView):
     def get_queryset(self):
         return Theme.objects.for_detail()
+
+
+@dataclass
+class RelationRow:
+    """A row of the memberships or agreement parties list: one city's link to a
+    network or an agreement, worked out once in the view (as TwinningListRow)."""
+
+    record: object
+    owner_url: str
+    city_url: str
+    country: str
+    role: str
+
+
+class MembershipListView(CatalogueListView):
+    model = Membership
+    filterset_class = MembershipFilterSet
+    template_name = "activities/membership_list.html"
+    heading = "Network memberships"
+    intro = (
+        "Which city belongs to which network, in what role, from when to when: one row "
+        "per city and network."
+    )
+    search_placeholder = "City, network or category"
+    columns = (
+        ("Network", "network", False),
+        ("City", "city", False),
+        ("Country", "country", False),
+        ("Role", "role", False),
+        ("Joined", "joined", True),
+        ("Left", "left", True),
+    )
+    rows_show_prefetched = False  # sources: downloads only
+    export_columns = exports.MEMBERSHIP_COLUMNS
+    export_name = "memberships"
+
+    def rows(self, memberships):
+        country_name = country_namer()
+        return [
+            RelationRow(
+                record=membership,
+                owner_url=membership.network.get_absolute_url(),
+                city_url=membership.city.get_absolute_url(),
+                country=country_name(membership.city.country),
+                role=membership.get_role_display(),
+            )
+            for membership in memberships
+        ]
+
+
+class AgreementPartyListView(CatalogueListView):
+    model = AgreementParty
+    filterset_class = AgreementPartyFilterSet
+    template_name = "activities/agreementparty_list.html"
+    heading = "Agreement parties"
+    intro = (
+        "Who signed, endorsed, acceded to or withdrew from which agreement, and when: one "
+        "row per city's action, like the lines of a treaty status table."
+    )
+    search_placeholder = "City or agreement"
+    columns = (
+        ("Agreement", "agreement", False),
+        ("City", "city", False),
+        ("Country", "country", False),
+        ("Action", "action", False),
+        ("Year", "year", True),
+    )
+    rows_show_prefetched = False  # sources: downloads only
+    export_columns = exports.AGREEMENT_PARTY_COLUMNS
+    export_name = "agreement-parties"
+
+    def rows(self, parties):
+        country_name = country_namer()
+        return [
+            RelationRow(
+                record=party,
+                owner_url=party.agreement.get_absolute_url(),
+                city_url=party.city.get_absolute_url(),
+                country=country_name(party.city.country),
+                role=party.get_action_display(),
+            )
+            for party in parties
+        ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
+    path("api/", include("activities.api.urls")),
     path("cities/", include("cities.urls")),
     path("", include("activities.urls")),
 ]

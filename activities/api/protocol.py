@@ -1,0 +1,145 @@
+"""How the API answers, whatever the record kind: JSON only, pages of results, the list
+pages' filters, 400s that name the parameter, and throttling of anonymous clients.
+
+Settings name these classes (REST_FRAMEWORK in citydiplo/settings.py).
+"""
+
+from django.conf import settings
+from django.core.paginator import InvalidPage
+from django_filters import rest_framework as filters
+from rest_framework import exceptions, pagination, throttling
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+#: Parameters every list endpoint takes beside its FilterSet's.
+STATE_PARAMS = ("page", "page_size", "format")
+
+
+def bad_parameter(name, message):
+    """A 400 whose JSON body names the parameter: {"page_size": ["..."]}."""
+    return exceptions.ValidationError({name: [message]})
+
+
+class JSONOnly(BaseContentNegotiation):
+    """Every answer is JSON, whatever the Accept header says; `?format=` may only say
+    json (the list pages' csv is a download, not an API format)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        fmt = request.query_params.get("format", "").strip().lower() or format_suffix
+        if fmt and fmt != "json":
+            raise bad_parameter(
+                "format", "The API answers JSON only: leave format out or use json."
+            )
+        # The JSON renderer where a view offers several (the schema: YAML or JSON).
+        renderer = next((r for r in renderers if r.format == "json"), renderers[0])
+        return renderer, renderer.media_type
+
+    def select_parser(self, request, parsers):
+        return None
+
+
+class CataloguePagination(pagination.PageNumberPagination):
+    """`page` and `page_size` as on the list pages (50 a page, at most 500), except that
+    a bad value is a 400 naming it rather than a page that guesses."""
+
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        raw = request.query_params.get("page_size", "").strip()
+        if not raw:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise bad_parameter("page_size", "Give a whole number from 1 to 500.") from None
+        if not 1 <= size <= self.max_page_size:
+            raise bad_parameter("page_size", "Give a whole number from 1 to 500.")
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        paginator = self.django_paginator_class(queryset, size)
+        raw = request.query_params.get("page", "").strip() or "1"
+        try:
+            number = int(raw)
+            self.page = paginator.page(number)
+        except (ValueError, InvalidPage):
+            raise bad_parameter(
+                "page", f"Give a page number from 1 to {paginator.num_pages}."
+            ) from None
+        return list(self.page)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+
+def printable(text):
+    return all(char.isprintable() for char in text)
+
+
+class ListPageFilterBackend(filters.DjangoFilterBackend):
+    """The list page's FilterSet, fed the same cleaned parameters as the page.
+
+    Blank values are dropped, as the page drops them; an unknown parameter or one with
+    control characters is a 400 naming it (a page ignores them, but a script should
+    learn that its `contry=FR` filtered nothing). django-filter's own validation errors
+    are 400s naming their parameter too.
+    """
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        data = request.query_params.copy()
+        known = set(filterset_class.base_filters) | set(STATE_PARAMS)
+        for name, values in request.query_params.lists():
+            if name not in known:
+                raise bad_parameter(
+                    name[:40],
+                    "Unknown parameter. This list takes: " + ", ".join(sorted(known)) + ".",
+                )
+            if not all(printable(value) for value in values):
+                raise bad_parameter(name, "Control characters are not allowed.")
+            data.setlist(name, [value for value in values if value.strip()])
+        kwargs["data"] = data
+        return kwargs
+
+
+class AnonymousThrottle(throttling.AnonRateThrottle):
+    """Anonymous clients: at most API_ANON_RATE requests (per address, counted in the
+    cache). The rate is read at each request, so a test or a deployment can change it."""
+
+    def get_rate(self):
+        return settings.API_ANON_RATE
+
+    def __init__(self):
+        # The parent reads the rate in __init__ from class-level settings; read ours.
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with a 429 that says what the limit is and when to come back."""
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        exc = exceptions.Throttled(
+            wait=exc.wait,
+            detail=(
+                f"Too many requests: anonymous clients may make {settings.API_ANON_RATE}. "
+                f"Try again in {wait} second{'s' if wait != 1 else ''}, or download the "
+                "whole release from /data/."
+            ),
+        )
+    return drf_exception_handler(exc, context)
