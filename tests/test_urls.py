@@ -11,6 +11,9 @@ NO_ARG_URLS = [
     "activities:agreement-list",
     "activities:twinning-list",
     "activities:activity-list",
+    "activities:membership-list",
+    "activities:agreementparty-list",
+    "activities:data",
     "cities:city-list",
 ]
 
