@@ -27,7 +27,7 @@ from django.db.models import Case, F, When
 from django.utils import timezone
 
 from cities.models import City
-from cities.records import ReviewState
+from citydiplo.records import ReviewState
 
 from .models import (
     Activity,

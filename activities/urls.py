@@ -1,11 +1,10 @@
 from django.urls import path
 
-from cities.pagecache import public_page
+from citydiplo.pagecache import public_page
 
 from . import views
 from .api import views as api
-
-with_json = api.with_json
+from .api.views import with_json
 
 app_name = "activities"
 
@@ -51,3 +50,16 @@ urlpatterns = [
         name="theme-detail",
     ),
 ]
+
+# The city pages show a city's diplomacy, so they live here, under their own namespace.
+city_urlpatterns = (
+    [
+        path("", public_page(views.CityListView), name="city-list"),
+        path(
+            "<slug:slug>/",
+            with_json(public_page(views.CityDetailView), api.CityViewSet, "slug"),
+            name="city-detail",
+        ),
+    ],
+    "cities",
+)

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "citydiplo",
     "cities",
     "activities",
 ]
@@ -123,7 +124,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cities.context_processors.site_search",
+                "citydiplo.context_processors.site_search",
             ],
         },
     },
@@ -139,7 +140,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the
-# database raises on every write (cities/versioning.py, cities/pagecache.py). By default
+# database raises on every write (citydiplo/versioning.py, citydiplo/pagecache.py). By default
 # each gunicorn worker keeps its own in-memory cache: nothing to install or run beside
 # the app. CACHE_URL=redis://host:6379/0 shares one cache between workers and machines
 # (a page is then rendered once, not once per worker). PAGE_CACHE=0 renders every page
@@ -293,6 +294,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": False,
+    # One name for the date precision choices every model shares.
+    "ENUM_NAME_OVERRIDES": {"DatePrecisionEnum": "citydiplo.records.DatePrecision"},
 }
 
 # Where `manage.py release` writes the citable releases (one folder per version) and

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
+from activities.urls import city_urlpatterns
+
 from .health import healthz
 
 urlpatterns = [
@@ -11,6 +13,6 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/", include("activities.api.urls")),
-    path("cities/", include("cities.urls")),
+    path("cities/", include(city_urlpatterns)),
     path("", include("activities.urls")),
 ]

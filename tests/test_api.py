@@ -178,6 +178,7 @@ def test_record_by_slug_or_id_with_sources_and_related_urls(client, small_catalo
 
 
 RECORD_PAGES = [
+    ("/cities/coventry-gb/", "/api/cities/coventry-gb/"),
     ("/networks/cities-for-peace/", "/api/networks/cities-for-peace/"),
     ("/agreements/peace-pact/", "/api/agreements/peace-pact/"),
     ("/activities/aid-to-ukrainian-cities/", "/api/activities/aid-to-ukrainian-cities/"),

@@ -14,11 +14,11 @@ from activities.exports import (
     ACTIVITY_COLUMNS,
     AGREEMENT_COLUMNS,
     AGREEMENT_PARTY_COLUMNS,
+    CITY_COLUMNS,
     MEMBERSHIP_COLUMNS,
     NETWORK_COLUMNS,
     TWINNING_COLUMNS,
 )
-from cities.exports import CITY_COLUMNS
 from cities.models import City
 
 EXPORTS = [
@@ -189,6 +189,7 @@ def test_exports_leave_draft_related_records_empty(client, draft_links, url_name
 
 
 SOURCED = [
+    ("/cities/", lambda c: c.paris, "slug"),
     ("/twinnings/", lambda c: c.paris_berlin, "id"),
     ("/networks/", lambda c: c.c40, "slug"),
     ("/agreements/", lambda c: c.pact, "slug"),

@@ -7,10 +7,16 @@ Settings name these classes (REST_FRAMEWORK in citydiplo/settings.py).
 from django.conf import settings
 from django.core.paginator import InvalidPage
 from django_filters import rest_framework as filters
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import build_array_type, build_basic_type, build_parameter_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, throttling
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from citydiplo.filters import CountryFilter, SlugChoiceFilter
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -143,3 +149,34 @@ def exception_handler(exc, context):
             ),
         )
     return drf_exception_handler(exc, context)
+
+
+class ListPageFilterExtension(DjangoFilterExtension):
+    """Documents the list pages' filters for drf-spectacular: a record chosen by slug
+    is a string, a repeatable country code a list of strings (the generic extension
+    looks for them on the model, where they are not, and warns)."""
+
+    target_class = "activities.api.protocol.ListPageFilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        if isinstance(filter_field, SlugChoiceFilter | CountryFilter):
+            description = str(filter_field.label or field_name)
+            if isinstance(filter_field, SlugChoiceFilter):
+                description += ": a slug, such as paris-fr."
+                schema = build_basic_type(OpenApiTypes.STR)
+            else:
+                description += ": ISO 3166 codes, repeatable (country=FR&country=DE)."
+                schema = build_array_type(build_basic_type(OpenApiTypes.STR))
+            return [
+                build_parameter_type(
+                    name=field_name,
+                    location=OpenApiParameter.QUERY,
+                    description=description,
+                    schema=schema,
+                    explode=isinstance(filter_field, CountryFilter) or None,
+                )
+            ]
+        return super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )

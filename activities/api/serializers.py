@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City
-from cities.records import public
+from citydiplo.records import public
 
 from ..models import (
     Activity,

@@ -12,9 +12,8 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cities.exports import CREDIT, LICENCE
-from cities.filters import CityFilterSet
 from cities.models import City
+from citydiplo.exports import CREDIT, LICENCE
 
 from .. import filters
 from ..models import (
@@ -95,7 +94,7 @@ def described(kind, plural):
 @described("city", "cities and places")
 class CityViewSet(CatalogueViewSet):
     serializer_class = serializers.CitySerializer
-    filterset_class = CityFilterSet
+    filterset_class = filters.CityFilterSet
 
     def get_queryset(self):
         return City.objects.published().prefetch_related(by_key())
