@@ -82,13 +82,17 @@ class SelfLink(RecordLink):
 
 
 @extend_schema_field(URL_LIST)
-class RecordLinks(RecordLink):
-    """API URLs of related records (a many-to-many link), drafts left out."""
+class KeyLinks(serializers.Field):
+    """API URLs of related records (a many-to-many link), from their keys, which the
+    view reads for a whole page at once (`<relation>_keys`, drafts left out)."""
 
-    def to_representation(self, value):
-        records = value.all() if hasattr(value, "all") else value
-        links = self.context["links"]
-        return [links.record(self.kind, getattr(r, self.key)) for r in records if public(r)]
+    def __init__(self, kind, relation, **kwargs):
+        self.kind = kind
+        super().__init__(source=f"{relation}_keys", read_only=True, **kwargs)
+
+    def to_representation(self, keys):
+        record = self.context["links"].record
+        return [record(self.kind, key) for key in keys]
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -125,15 +129,44 @@ class Lines(serializers.Field):
         return [line.strip() for line in value.splitlines() if line.strip()]
 
 
+class Representation(serializers.ModelSerializer):
+    """A read-only ModelSerializer whose rows are written by one plain loop over its
+    fields (attribute path, then the field's to_representation), planned once per
+    serializer instead of through DRF's per-field get_attribute machinery.
+
+    bench/api_release.py: serializing 100 twinnings took 14.4 ms with DRF's loop and
+    takes about half that with this one, on the project's 2-core VM under load; the
+    rest of the request (count and page queries) is about as much again. The output is
+    the same (tests/test_api.py compares the record pages' JSON with the API's).
+    """
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self._plan = [
+                (field.field_name, field.source_attrs, field.to_representation)
+                for field in self._readable_fields
+            ]
+        row = {}
+        for name, attrs, represent in plan:
+            value = instance
+            for attr in attrs:
+                value = getattr(value, attr)
+                if value is None:
+                    break
+            row[name] = None if value is None else represent(value)
+        return row
+
+
 def sources():
-    return RecordLinks("source", "key", help_text="The sources the record cites.")
+    return KeyLinks("source", "sources", help_text="The sources the record cites.")
 
 
 def themes():
-    return RecordLinks("theme", help_text="Its themes.")
+    return KeyLinks("theme", "themes", help_text="Its themes.")
 
 
-class CitySerializer(serializers.ModelSerializer):
+class CitySerializer(Representation):
     api_url = SelfLink("city")
     page_url = PageLink()
     alternate_names = Lines()
@@ -156,7 +189,7 @@ class CitySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class NetworkSerializer(serializers.ModelSerializer):
+class NetworkSerializer(Representation):
     api_url = SelfLink("network")
     page_url = PageLink()
     founding_place = RecordLink("city", allow_null=True)
@@ -178,7 +211,7 @@ class NetworkSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(Representation):
     api_url = SelfLink("membership", "pk")
     network = RecordLink("network")
     city = RecordLink("city")
@@ -192,7 +225,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(Representation):
     api_url = SelfLink("agreement")
     page_url = PageLink()
     place = RecordLink("city", allow_null=True)
@@ -211,7 +244,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class AgreementPartySerializer(serializers.ModelSerializer):
+class AgreementPartySerializer(Representation):
     api_url = SelfLink("agreement-party", "pk")
     agreement = RecordLink("agreement")
     city = RecordLink("city")
@@ -232,7 +265,7 @@ class AgreementPartySerializer(serializers.ModelSerializer):
         ]
 
 
-class TwinningSerializer(serializers.ModelSerializer):
+class TwinningSerializer(Representation):
     api_url = SelfLink("twinning", "pk")
     page_url = PageLink()
     city_a = RecordLink("city")
@@ -249,11 +282,11 @@ class TwinningSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(Representation):
     api_url = SelfLink("activity")
     page_url = PageLink()
     lead_city = RecordLink("city", allow_null=True)
-    partner_cities = RecordLinks("city", source="published_partner_cities")
+    partner_cities = KeyLinks("city", "partner_cities", help_text="Published partner cities.")
     other_partners = Lines()
     place = RecordLink("city", allow_null=True)
     themes = themes()
@@ -269,7 +302,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ThemeSerializer(serializers.ModelSerializer):
+class ThemeSerializer(Representation):
     api_url = SelfLink("theme")
     page_url = PageLink()
     networks = RelatedList("network", "theme")
@@ -284,7 +317,7 @@ class ThemeSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(Representation):
     api_url = SelfLink("source", "key")
     url = serializers.URLField(help_text="The address of the cited page or dataset.")
 
