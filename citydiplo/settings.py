@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "LICENSE": {"name": "CC BY-SA 4.0", "url": "https://creativecommons.org/licenses/by-sa/4.0/"},
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API is public: no login shown in the documentation (editors' sessions still
+    # lift the throttle).
+    "AUTHENTICATION_WHITELIST": [],
     # Swagger UI from the drf-spectacular-sidecar package, served as our own static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
