@@ -33,6 +33,7 @@ from .models import (
     Activity,
     Agreement,
     AgreementParty,
+    ConflictingValue,
     Membership,
     Network,
     Source,
@@ -114,6 +115,7 @@ def owner_table(model):
         AgreementParty: "agreement_parties",
         Twinning: "twinnings",
         Activity: "activities",
+        ConflictingValue: "conflicting_values",
     }[model]
 
 
@@ -231,6 +233,8 @@ def tables():
                 Col("status", "status"),
                 year("status_year"),
                 day("status_on"),
+                Col("parties_reported", "parties_reported", "integer", "Parties its list names."),
+                year("parties_reported_year"),
                 Col("text_url", "text_url"),
                 Col("summary", "summary"),
                 Col("notes", "notes"),
@@ -299,6 +303,26 @@ def tables():
             ("slug",),
             (("lead_city", "cities", "slug"), ("place", "cities", "slug")),
         ),
+        Table(
+            "conflicting_values",
+            "Other values sources give for a field of a twinning, membership or party",
+            ConflictingValue.objects.published,
+            (
+                Col("id", "pk", "integer", "Stable identifier.", required=True),
+                Col("twinning", "twinning_id", "integer", "The twinning, if it is one's."),
+                Col("membership", "membership_id", "integer", "The membership, if one's."),
+                Col("party", "party_id", "integer", "The agreement party, if one's."),
+                Col("field", "field", description="start, status or kind.", required=True),
+                Col("value", "value", description="A start as YYYY, YYYY-MM or YYYY-MM-DD."),
+                Col("notes", "notes"),
+            ),
+            ("id",),
+            (
+                ("twinning", "twinnings", "id"),
+                ("membership", "memberships", "id"),
+                ("party", "agreement_parties", "id"),
+            ),
+        ),
     ]
     themes = ("themes", "themes", "slug", "theme")
     sources = ("sources", "sources", "key", "source")
@@ -317,6 +341,7 @@ def tables():
         ("agreement_party_sources", AgreementParty, "agreement_party", "pk", sources),
         ("twinning_sources", Twinning, "twinning", "pk", sources),
         ("activity_sources", Activity, "activity", "slug", sources),
+        ("conflicting_value_sources", ConflictingValue, "conflicting_value", "pk", sources),
     ]
     for name, model, owner, owner_key, (attr, target_table, target_key, target) in relations:
         title = f"{target_table.capitalize()} of {model._meta.verbose_name_plural}"

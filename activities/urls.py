@@ -14,6 +14,7 @@ urlpatterns = [
     path("about/", public_page(views.AboutView), name="about"),
     path("data/", views.DataView.as_view(), name="data"),
     path("data/<str:version>/<str:name>", views.data_file, name="data-file"),
+    path("analysis/", public_page(views.AnalysisView), name="analysis"),
     path("networks/", public_page(views.NetworkListView), name="network-list"),
     path(
         "networks/<slug:slug>/",

@@ -14,6 +14,7 @@ NO_ARG_URLS = [
     "activities:membership-list",
     "activities:agreementparty-list",
     "activities:data",
+    "activities:analysis",
     "cities:city-list",
 ]
 

@@ -239,7 +239,8 @@ class AgreementSerializer(Representation):
         fields = [
             "id", "slug", "api_url", "page_url", "title", "kind", "signed_year", "signed_on",
             "signed_precision", "place", "forum", "network", "status", "status_year",
-            "status_on", "summary", "text_url", "notes", "themes", "sources", "parties",
+            "status_on", "parties_reported", "parties_reported_year", "summary", "text_url",
+            "notes", "themes", "sources", "parties",
             "updated_at",
         ]  # fmt: skip
 
