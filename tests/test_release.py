@@ -30,8 +30,18 @@ def rows(directory, name):
 
 @pytest.fixture
 def built(tmp_path, catalogue, source):
+    from activities.models import ConflictingValue
+
     catalogue.paris_berlin.sources.add(source)
     catalogue.paris.sources.add(source)
+    other = ConflictingValue.objects.create(
+        twinning=catalogue.paris_berlin, field="start", value="1988"
+    )
+    other.sources.add(source)
+    hidden = ConflictingValue.objects.create(
+        twinning=catalogue.draft_twinning, field="start", value="1999"
+    )
+    hidden.sources.add(source)
     directory = tmp_path / "release"
     release.build(directory, "2026-11-30")
     return directory
@@ -96,6 +106,11 @@ def test_release_cites_sources(built, catalogue, source):
         built, "twinning_sources"
     )
     assert {"city": "paris-fr", "source": source.key} in rows(built, "city_sources")
+    others = rows(built, "conflicting_values")
+    assert [(row["twinning"], row["value"]) for row in others] == [
+        (str(catalogue.paris_berlin.pk), "1988")
+    ]  # not the draft twinning's
+    assert rows(built, "conflicting_value_sources")[0]["source"] == source.key
 
 
 def test_release_command_writes_into_release_dir(tmp_path, settings, catalogue):
