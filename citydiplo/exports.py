@@ -43,9 +43,6 @@ class Column:
     description: str = ""
     path: str = ""
     many: bool = False
-    #: For a `many` column: the lookup its values are sorted by (default: `path`), so
-    #: two columns over one relation (source keys and URLs) list it in the same order.
-    order: str = ""
     bulk: object = None
 
 
@@ -141,7 +138,7 @@ def _value_rows(queryset, columns, request):
             values = {}
             links = (
                 model._default_manager.filter(pk__in=queryset.values("pk"))
-                .order_by("pk", column.order or column.path)
+                .order_by("pk", column.path)
                 .values_list("pk", column.path)
             )
             for pk, value in links.iterator(chunk_size=CHUNK_SIZE):
