@@ -153,8 +153,9 @@ def exception_handler(exc, context):
 
 class ListPageFilterExtension(DjangoFilterExtension):
     """Documents the list pages' filters for drf-spectacular: a record chosen by slug
-    is a string, a repeatable country code a list of strings (the generic extension
-    looks for them on the model, where they are not, and warns)."""
+    is a string, a repeatable country code a list of strings, a choice the FilterSet
+    interprets itself a string from its choices (the generic extension looks for them
+    on the model, where they are not, and warns)."""
 
     target_class = "activities.api.protocol.ListPageFilterBackend"
     priority = 1
@@ -175,6 +176,21 @@ class ListPageFilterExtension(DjangoFilterExtension):
                     description=description,
                     schema=schema,
                     explode=isinstance(filter_field, CountryFilter) or None,
+                )
+            ]
+        if isinstance(filter_field, filters.ChoiceFilter) and filter_field.method:
+            # A choice the FilterSet interprets itself (`disputed=start`): its choices
+            # say what it takes, whatever the model's fields are.
+            choices = filter_field.extra.get("choices") or []
+            choices = choices() if callable(choices) else choices
+            schema = build_basic_type(OpenApiTypes.STR)
+            schema["enum"] = [str(value) for value, _label in choices if value != ""]
+            return [
+                build_parameter_type(
+                    name=field_name,
+                    location=OpenApiParameter.QUERY,
+                    description=str(filter_field.label or field_name),
+                    schema=schema,
                 )
             ]
         return super().resolve_filter_field(
