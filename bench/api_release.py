@@ -8,7 +8,8 @@ citydiplo_i15_bench on 127.0.0.1:5432, dropped afterwards), `migrate`, `load_cat
 and `import_twinnings` of the 26,000 Wikipedia pairs. Then, in one process with
 production settings (DEBUG=0, anonymous throttle raised out of the way), Django's test
 client requests each API page REPEAT times after 3 warm-ups and prints the median and
-90th percentile of wall time, and the median CPU time of this process (which holds
+90th percentile of wall time, rendered afresh (PAGE_CACHE off) and as shipped (the page
+cache answers the repeats), and the median CPU time of this process (which holds
 SQLite's work but not PostgreSQL's: on a shared machine the CPU time is the steadier
 figure); times the first chunk and the whole of two streamed downloads; builds
 the release (`activities.release.build`) and validates it with frictionless.
@@ -34,6 +35,9 @@ DATA = next(
     ROOT.parent / "shared/data/twin_cities_wikipedia.csv",
 )
 PG_NAME = "citydiplo_i15_bench"
+#: Each API page twice: rendered afresh (PAGE_CACHE off, what the first request after an
+#: edit costs), and as shipped (the page cache answers the repeated request).
+MODES = ("(rendered)", "(cached)")
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
 
 
@@ -93,10 +97,13 @@ def measure(repeat, tmp):
     ]
     print(f"\nload average before: {os.getloadavg()[0]:.1f} (2 cores: above 2, wall times stretch)")
     print(
-        f"{'request':<34} {'median ms':>10} {'p90 ms':>8} {'CPU median ms':>14}"
+        f"{'request':<45} {'median ms':>10} {'p90 ms':>8} {'CPU median ms':>14}"
         f"  (n={repeat}, 3 warm-ups)"
     )
-    for label, url in pages:
+    from django.conf import settings
+
+    for label, url in [(f"{label} {mode}", url) for label, url in pages for mode in MODES]:
+        settings.PAGE_CACHE = label.endswith(MODES[1])
         times, cpu = [], []
         for i in range(repeat + 3):
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -110,10 +117,11 @@ def measure(repeat, tmp):
         times.sort()
         p90 = times[int(0.9 * (len(times) - 1))]
         print(
-            f"{label:<34} {statistics.median(times):>10.1f} {p90:>8.1f} "
+            f"{label:<45} {statistics.median(times):>10.1f} {p90:>8.1f} "
             f"{statistics.median(cpu):>14.1f}"
         )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    settings.PAGE_CACHE = True
 
     print(f"\n{'download':<34} {'streamed':>8} {'first chunk ms':>15} {'total s':>8} {'MB':>6}")
     for label, url in [

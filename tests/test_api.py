@@ -270,3 +270,24 @@ def test_a_page_of_100_twinnings_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         page = api(client, "/api/twinnings/?page_size=100")
     assert len(page["results"]) == 100 and page["count"] == 120
+
+
+def test_lists_are_cached_with_etags_and_never_outlive_their_data(client, catalogue):
+    first = client.get("/api/twinnings/?country=FR")
+    assert first.status_code == 200 and first["ETag"]
+    again = client.get("/api/twinnings/?country=FR", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    catalogue.paris_lyon.review_state = "draft"
+    catalogue.paris_lyon.save()
+    after = client.get("/api/twinnings/?country=FR", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    assert after.json()["count"] == first.json()["count"] - 1
+
+
+def test_cached_answers_count_towards_the_limit(client, catalogue, settings):
+    settings.API_ANON_RATE = "2/minute"
+    assert client.get("/api/twinnings/").status_code == 200
+    assert client.get("/api/twinnings/").status_code == 200  # from the page cache
+    limited = client.get("/api/twinnings/")
+    assert limited.status_code == 429 and limited["Retry-After"]
+    assert "2/minute" in limited.json()["detail"]

@@ -4,8 +4,11 @@ pages' filters, 400s that name the parameter, and throttling of anonymous client
 Settings name these classes (REST_FRAMEWORK in citydiplo/settings.py).
 """
 
+from functools import wraps
+
 from django.conf import settings
 from django.core.paginator import InvalidPage
+from django.http import JsonResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import build_array_type, build_basic_type, build_parameter_type
@@ -136,19 +139,38 @@ class AnonymousThrottle(throttling.AnonRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
 
+def too_many(wait):
+    wait = max(1, int(wait or 1))
+    return (
+        f"Too many requests: anonymous clients may make {settings.API_ANON_RATE}. "
+        f"Try again in {wait} second{'s' if wait != 1 else ''}, or download the whole "
+        "release from /data/."
+    )
+
+
 def exception_handler(exc, context):
     """DRF's handler, with a 429 that says what the limit is and when to come back."""
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
-        exc = exceptions.Throttled(
-            wait=exc.wait,
-            detail=(
-                f"Too many requests: anonymous clients may make {settings.API_ANON_RATE}. "
-                f"Try again in {wait} second{'s' if wait != 1 else ''}, or download the "
-                "whole release from /data/."
-            ),
-        )
+        exc = exceptions.Throttled(wait=exc.wait, detail=too_many(exc.wait))
     return drf_exception_handler(exc, context)
+
+
+def throttled(view):
+    """`view` behind the anonymous limit, checked here rather than inside DRF: the page
+    cache in front of the list and record endpoints answers repeated requests without
+    reaching DRF, and they must count all the same."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        throttle = AnonymousThrottle()
+        if not throttle.allow_request(request, None):
+            wait = throttle.wait()
+            response = JsonResponse({"detail": too_many(wait)}, status=429)
+            response["Retry-After"] = str(max(1, int(wait or 1)))
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class ListPageFilterExtension(DjangoFilterExtension):

@@ -1,8 +1,11 @@
-from django.urls import path
+from django.urls import URLPattern, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from citydiplo.pagecache import cached_public_page
+
 from . import views
+from .protocol import throttled
 
 app_name = "api"
 
@@ -20,5 +23,12 @@ urlpatterns = [
         ),
         name="docs",
     ),
-    *router.urls,
+    # Lists and records are public pages: cached whole under the catalogue version,
+    # with ETags, like the site's pages (citydiplo/pagecache.py); throttled first.
+    *(
+        URLPattern(
+            url.pattern, throttled(cached_public_page(url.callback)), url.default_args, url.name
+        )
+        for url in router.urls
+    ),
 ]

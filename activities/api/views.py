@@ -78,6 +78,7 @@ class CatalogueViewSet(viewsets.ReadOnlyModelViewSet):
 
     filter_backends = [ListPageFilterBackend]
     pagination_class = CataloguePagination
+    throttle_classes = []  # throttled in front of the page cache (urls.py)
     lookup_url_kwarg = "key"
     lookup_value_regex = "[^/]+"
     #: The field a record is found by beside its id (None: by id only).
