@@ -2,8 +2,9 @@
 related records as absolute API URLs, and the related lists as filtered list URLs.
 
 A link to a draft is null, as on the pages (`public`). Links are built from a URL
-shape reversed once per request and kind (`Links`): reversing for every link of a
-100-row page would cost more than the rest of the page.
+shape reversed once per request and kind (`Links`): `reverse` costs about 22 us a call
+on the project's VM, and a page of 100 twinnings has about 500 links (11 ms, a third of
+the whole request rendered afresh; bench/api_release.py).
 """
 
 from urllib.parse import urlencode
