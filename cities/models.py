@@ -12,22 +12,21 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .facets import count_subquery
-from .records import (
+from citydiplo.records import (
     CatalogueQuerySet,
     CatalogueRecord,
-    ReviewState,
     choice_constraint,
     review_state_constraint,
     search_words,
 )
+
 from .regions import countries_in, region_of
 
 # Django's slug converter; its characters are never quoted in a URL.
@@ -119,75 +118,6 @@ class CityQuerySet(CatalogueQuerySet):
             matches |= Q(TrigramSimilar(F("name"), q))
         return self.filter(matches).order_by(
             rank.desc(), F("population").desc(nulls_last=True), "name"
-        )
-
-    def for_detail(self):
-        """A city with everything its page shows, in a fixed number of queries.
-
-        Related published records land in `published_*` attributes. The related models
-        are reached through the reverse relations, so `cities` imports nothing from
-        `activities`.
-        """
-        published = ReviewState.PUBLISHED
-
-        def related(name):
-            return self.model._meta.get_field(name).related_model.objects
-
-        return self.prefetch_related(
-            Prefetch(
-                "twinnings_as_a",
-                related("twinnings_as_a").published().select_related("city_b"),
-                to_attr="published_twinnings_as_a",
-            ),
-            Prefetch(
-                "twinnings_as_b",
-                related("twinnings_as_b").published().select_related("city_a"),
-                to_attr="published_twinnings_as_b",
-            ),
-            Prefetch(
-                "memberships",
-                related("memberships")
-                .published()
-                .select_related("network")
-                .order_by("joined_year", "network__name"),
-                to_attr="published_memberships",
-            ),
-            Prefetch(
-                "agreement_parties",
-                related("agreement_parties")
-                .filter(agreement__review_state=published)
-                .select_related("agreement")
-                .order_by("year", "agreement__title"),
-                to_attr="published_agreement_parties",
-            ),
-            Prefetch(
-                "activities_led",
-                related("activities_led").published(),
-                to_attr="published_activities_led",
-            ),
-            Prefetch(
-                "activities_joined",
-                related("activities_joined").published(),
-                to_attr="published_activities_joined",
-            ),
-            "sources",
-        )
-
-    def for_list(self):
-        """What the city list, its export and its sorting need, in one query.
-
-        Twinnings and memberships are reached through their related names (activities
-        depends on cities, never the reverse); the counts are correlated subqueries, so
-        they cost the same on a page of 10 rows or 500.
-        """
-        twinning = self.model._meta.get_field("twinnings_as_a").related_model
-        membership = self.model._meta.get_field("memberships").related_model
-        # Both published() require every linked record (partner, network) published.
-        twinnings = twinning.objects.published()
-        return self.annotate(
-            twinning_count=count_subquery(twinnings, "city_a")
-            + count_subquery(twinnings, "city_b"),
-            network_count=count_subquery(membership.objects.published(), "city"),
         )
 
 
