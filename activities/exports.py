@@ -4,6 +4,12 @@ The streaming writer is citydiplo/exports.py; the columns are documented in
 docs/exports.md. Keep names and order stable: researchers' scripts depend on them.
 """
 
+import csv
+import io
+
+from django.http import HttpResponse
+from django.utils import timezone
+
 from cities.regions import region_of
 from citydiplo.exports import Column
 from citydiplo.records import public
@@ -151,3 +157,15 @@ CITY_COLUMNS = [
     Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
     Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
 ]
+
+
+def table_response(header, rows, *, name):
+    """A small computed table (the analysis page's) as a CSV download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

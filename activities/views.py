@@ -1,8 +1,11 @@
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count, F
+from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
@@ -14,8 +17,9 @@ from citydiplo.charts import bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
 from citydiplo.maps import compact_points, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
+from citydiplo.versioning import catalogue_version
 
-from . import exports
+from . import analysis, exports, graphs
 from .filters import (
     ActivityFilterSet,
     AgreementFilterSet,
@@ -539,6 +543,13 @@ class TwinningListView(CatalogueListView):
     rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
+    formats = (*CatalogueListView.formats, *graphs.GRAPH_FORMATS)
+
+    def export(self, fmt, queryset):
+        if fmt in graphs.GRAPH_FORMATS:
+            graph = analysis.twinning_graph(queryset)
+            return graphs.graph_response(graph, fmt, self.export_name)
+        return super().export(fmt, queryset)
 
     def rows(self, twinnings):
         country_name = country_namer()
@@ -649,3 +660,97 @@ class ActivityDetailView(DetailView):
 class ThemeDetailView(DetailView):
     def get_queryset(self):
         return Theme.objects.for_detail()
+
+
+class AnalysisView(TemplateView):
+    """The twinnings as a network, for the published catalogue or any filter of the
+    twinnings list (the same parameters, the same rows)."""
+
+    template_name = "activities/analysis.html"
+    downloads = {
+        "centrality": ("most-connected-cities", analysis.centrality_table, "centrality"),
+        "country-pairs": ("country-pairs", analysis.country_pair_table, "matrix"),
+        "decades": ("twinnings-per-decade", analysis.decade_table, "decades"),
+        "network-overlap": ("network-overlap", analysis.overlap_table, "overlap"),
+    }
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = TwinningFilterSet(
+            data=request.GET, queryset=Twinning.objects.published(), request=request
+        )
+        download = request.GET.get("download", "")
+        if download and download not in self.downloads:
+            return HttpResponseBadRequest(
+                f"Unknown download {printable(download)[:30]!r}: use one of "
+                + ", ".join(self.downloads)
+                + ".",
+                content_type="text/plain; charset=utf-8",
+            )
+        context = self.get_context_data(**kwargs)
+        if download:
+            name, table, key = self.downloads[download]
+            header, rows = table(context[key])
+            return exports.table_response(header, rows, name=name)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        twinnings = self.filterset.qs if self.filterset.is_valid() else Twinning.objects.none()
+        context.update(
+            filterset=self.filterset,
+            query=self.request.GET.urlencode(),
+            centrality=cached_centrality(twinnings, self.filterset),
+            matrix=analysis.country_pair_matrix(twinnings),
+            decades=analysis.started_per_decade(twinnings),
+            overlap=analysis.network_overlap(Membership.objects.published()),
+        )
+        matrix = context["matrix"]
+
+        def label(code):
+            return (countries.name(code) or code) if code else "Other countries"
+
+        context.update(
+            active_filters=any(
+                value not in (None, "", [], ())
+                for value in getattr(self.filterset.form, "cleaned_data", {}).values()
+            ),
+            matrix_top=len([code for code in matrix.countries if code]),
+            has_other=analysis.OTHER in matrix.countries,
+            heat_cells=analysis.heat_map(matrix, label),
+            heat_size=analysis.HEAT_MARGIN + analysis.HEAT_CELL * len(matrix.countries) + 4,
+            axis_labels=[
+                (code or "Oth.", analysis.HEAT_MARGIN + i * analysis.HEAT_CELL + 17)
+                for i, code in enumerate(matrix.countries)
+            ],
+            matrix_names=[(code, label(code)) for code in matrix.countries],
+            matrix_rows=[
+                (label(code), row) for code, row in zip(matrix.countries, matrix.cells, strict=True)
+            ],
+            overlap_rows=[
+                (label_, reverse("activities:network-detail", kwargs={"slug": slug}), row)
+                for (slug, label_, _members), row in zip(
+                    context["overlap"].networks, context["overlap"].cells, strict=True
+                )
+            ],
+        )
+        decades = context["decades"]
+        context["decade_chart"] = bar_chart(
+            decades.rows,
+            title="Twinnings started per decade",
+            desc=f"Dated: {decades.dated:,} of {decades.total:,} twinnings.",
+        )
+        return context
+
+
+def cached_centrality(twinnings, filterset):
+    """Centrality of the filtered twinnings' graph, computed once per catalogue version
+    and filter: betweenness over the imported world takes seconds (bench/analysis.py),
+    every later view of the same data reads it back."""
+    params = sorted(filterset.form.cleaned_data.items()) if filterset.is_valid() else []
+    digest = hashlib.sha256(repr(params).encode()).hexdigest()
+    key = f"analysis-centrality:{catalogue_version()}:{digest}"
+    result = cache.get(key)
+    if result is None:
+        result = analysis.centrality(analysis.twinning_graph(twinnings))
+        cache.set(key, result, timeout=None)
+    return result
