@@ -13,7 +13,7 @@ from django_countries import countries
 
 from cities.models import City
 from cities.regions import Region, country_namer, region_of
-from citydiplo.charts import bar_chart, timeline
+from citydiplo.charts import Coverage, bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
 from citydiplo.maps import compact_points, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
@@ -30,6 +30,7 @@ from .filters import (
 from .models import (
     Activity,
     Agreement,
+    DisputedField,
     Membership,
     Network,
     Theme,
@@ -61,21 +62,23 @@ class HomeView(TemplateView):
             .order_by("decade")
         )
         per_decade = dict(per_decade)
+        twinning_total = twinnings.count()
+        dated_twinnings = Coverage(sum(per_decade.values()), twinning_total, "twinnings")
         if per_decade:
             decades = range(min(per_decade), max(per_decade) + 10, 10)
             per_decade = [(f"{decade}s", per_decade.get(decade, 0)) for decade in decades]
-        networks = Network.objects.published().filter(founded_year__isnull=False)
+        networks = Network.objects.published()
         context.update(
             counts=[
                 ("Cities and places", cities.count(), reverse("cities:city-list")),
                 (
                     "Twinnings",
-                    twinnings.count(),
+                    twinning_total,
                     reverse("activities:twinning-list"),
                 ),
                 (
                     "Networks",
-                    Network.objects.published().count(),
+                    networks.count(),
                     reverse("activities:network-list"),
                 ),
                 (
@@ -107,6 +110,7 @@ class HomeView(TemplateView):
                 title="Twinnings started per decade",
                 desc="Number of published twinnings by the decade of their start year; "
                 "twinnings with no known start year are not counted.",
+                coverage=dated_twinnings,
             ),
             network_timeline=timeline(
                 [
@@ -122,6 +126,7 @@ class HomeView(TemplateView):
                 title="City networks by founding year",
                 desc="One bar per network, from its founding year to its closure or merger, "
                 "or to today when still active.",
+                noun="networks",
             ),
             recent=recent_records(RECENT_PER_KIND),
         )
@@ -341,6 +346,7 @@ class CityDetailView(DetailView):
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "
                 "suspension or end, or to today when active.",
+                noun="twinnings",
             ),
         )
         return context
@@ -423,10 +429,17 @@ class NetworkDetailView(DetailView):
             )
             country = ""
         shown = [m for m in members if m.city.country.code == country] if country else members
+        # ?disputed=1: only memberships for which a source gives another year.
+        disputed = self.request.GET.get("disputed") == "1"
+        disputed_total = sum(1 for m in members if m.conflicting_values.all())
+        if disputed:
+            shown = [m for m in shown if m.conflicting_values.all()]
         per_region = Counter(region_of(membership.city.country.code) for membership in members)
         context.update(
             members=shown,
             member_total=len(members),
+            disputed=disputed,
+            disputed_total=disputed_total,
             country=country,
             country_name=dict(countries).get(country, ""),
             country_problem=country_problem,
@@ -567,6 +580,41 @@ class TwinningListView(CatalogueListView):
         ]
 
 
+@dataclass
+class Dispute:
+    """One field of a record on which sources disagree: the value the record uses with
+    its sources, beside each other value with its own."""
+
+    label: str
+    used: str
+    used_sources: list
+    others: list
+
+
+def disputes(record):
+    """The record's disputed fields (conflicting values prefetched), in field order."""
+    values = list(record.conflicting_values.all())
+    if not values:
+        return []
+    cited_for_others = {source.pk for value in values for source in value.sources.all()}
+    sources = list(record.sources.all())
+    used_sources = [s for s in sources if s.pk not in cited_for_others] or sources
+    by_field = {}
+    for value in values:
+        by_field.setdefault(value.field, []).append(value)
+    return [
+        Dispute(
+            label=DisputedField(field).label,
+            used=others[0].current_display,
+            used_sources=used_sources,
+            others=others,
+        )
+        for field, others in sorted(
+            by_field.items(), key=lambda item: DisputedField.values.index(item[0])
+        )
+    ]
+
+
 class TwinningDetailView(DetailView):
     def get_queryset(self):
         return Twinning.objects.published().for_detail()
@@ -587,6 +635,7 @@ class TwinningDetailView(DetailView):
             )
         context.update(
             events=events,
+            disputes=disputes(twinning),
             map_data=map_data([twinning.city_b], focus=twinning.city_a, link_focus=True),
         )
         return context
