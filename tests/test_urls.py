@@ -12,6 +12,7 @@ NO_ARG_URLS = [
     "activities:agreement-list",
     "activities:twinning-list",
     "activities:activity-list",
+    "activities:analysis",
     "cities:city-list",
 ]
 
