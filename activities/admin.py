@@ -14,6 +14,7 @@ from cities.admin import (
     CatalogueAdminForm,
     CatalogueForm,
     CityAdmin,
+    CityNameInline,
     HistoryAdmin,
     ReviewAdmin,
     ReviewInline,
@@ -222,8 +223,6 @@ class TwinningAdmin(CatalogueImportMixin, ReviewAdmin):
     search_fields = [
         "city_a__name",
         "city_b__name",
-        "city_a__alternate_names",
-        "city_b__alternate_names",
         "status_act",
         "notes",
     ]
@@ -330,7 +329,13 @@ class CityMembershipInline(ReadOnlyInline):
 
 class CityCatalogueAdmin(CatalogueImportMixin, CityAdmin):
     resource_classes = [CityResource]
-    inlines = [CitySourceInline, TwinningAsAInline, TwinningAsBInline, CityMembershipInline]
+    inlines = [
+        CityNameInline,
+        CitySourceInline,
+        TwinningAsAInline,
+        TwinningAsBInline,
+        CityMembershipInline,
+    ]
 
 
 admin.site.unregister(City)

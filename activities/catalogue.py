@@ -298,7 +298,6 @@ class Builder:
                 "wikidata_id": v["wikidata_id"],
                 "summary": v["summary"],
                 "notes": v["notes"],
-                "alternate_names": "",
                 "latitude": None,
                 "longitude": None,
                 "population": None,

@@ -4,13 +4,14 @@ parties, twinnings, other activities, and the themes and sources they cite."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q
-from django.db.models.functions import Greatest, Least
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cities.facets import count_subquery
-from cities.models import City, record_url
+from cities.models import City, CityName, record_url
+from cities.names import normalise
 from cities.records import (
     CatalogueQuerySet,
     CatalogueRecord,
@@ -18,9 +19,10 @@ from cities.records import (
     ReviewState,
     choice_constraint,
     format_partial_date,
+    query_words,
     review_state_constraint,
-    search_words,
 )
+from citydiplo.search import WORDS, ranked_search
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
 
@@ -121,11 +123,10 @@ class Source(models.Model):
 
 
 class ThemeQuerySet(models.QuerySet):
-    SEARCH_FIELDS = ("name", "slug", "description")
-
     def search(self, q):
-        """Themes with every word of `q` in their name, slug or description."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Themes named like `q` first, then those with every word of `q` in their name,
+        slug or description (citydiplo.search)."""
+        return ranked_search(self, q, ("name",), ("slug", "description"))
 
     def for_detail(self):
         """A theme with its published networks, agreements, twinnings and activities."""
@@ -186,11 +187,10 @@ class NetworkScope(models.TextChoices):
 
 
 class NetworkQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("name", "acronym", "slug", "summary", "region_covered")
-
     def search(self, q):
-        """Networks with every word of `q` in their name, acronym, slug, summary or region."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Networks whose name or acronym matches `q`, best match first, then those with
+        every word of `q` in their slug, summary or region (citydiplo.search)."""
+        return ranked_search(self, q, ("name", "acronym"), ("slug", "summary", "region_covered"))
 
     def for_detail(self):
         """A network with its published members, agreements and history, in fixed queries."""
@@ -432,11 +432,10 @@ class AgreementStatus(models.TextChoices):
 
 
 class AgreementQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("title", "slug", "summary", "forum")
-
     def search(self, q):
-        """Agreements with every word of `q` in their title, slug, summary or forum."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Agreements whose title matches `q`, best match first, then those with every
+        word of `q` in their slug, summary or forum (citydiplo.search)."""
+        return ranked_search(self, q, ("title",), ("slug", "summary", "forum"))
 
     def for_detail(self):
         """An agreement with its participants (published cities only), themes, sources."""
@@ -649,7 +648,7 @@ class TwinningQuerySet(CatalogueQuerySet):
         Large text and timestamp columns no list shows are deferred: on 26,000 rows
         their transfer and conversion cost more than everything else.
         """
-        heavy = ("created_at", "updated_at", "notes", "summary", "alternate_names")
+        heavy = ("created_at", "updated_at", "notes", "summary")
         return (
             self.select_related("city_a", "city_b")
             .defer(
@@ -669,19 +668,40 @@ class TwinningQuerySet(CatalogueQuerySet):
     def between(self, city, other):
         return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
 
-    SEARCH_FIELDS = (
-        "city_a__name",
-        "city_b__name",
-        "city_a__alternate_names",
-        "city_b__alternate_names",
-        "status_reason",
-        "status_act",
-        "notes",
-    )
-
     def search(self, q):
-        """Twinnings with every word of `q` in a place's names, status reason, act or notes."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Twinnings with every word of `q` in a name of either place (any name it goes
+        by, cities.CityName) or in the reason or act that suspended or ended them; the
+        pairs whose place best matches the whole of `q` first (as City search ranks).
+
+        Served by the indexes of city names: no scan of the twinnings' texts beyond
+        the few links that are no longer active.
+        """
+        q = " ".join((q or "").split())
+        if not q:
+            return self
+        queryset = self
+        for word in query_words(q):
+            cities = CityName.objects.matching(normalise(word)).values("city_id")
+            condition = Q(city_a__in=cities) | Q(city_b__in=cities)
+            if not normalise(word):
+                condition = Q(pk__in=[])
+            condition |= Q(status__in=[TwinningStatus.SUSPENDED, TwinningStatus.TERMINATED]) & (
+                Q(status_reason__icontains=word) | Q(status_act__icontains=word)
+            )
+            queryset = queryset.filter(condition)
+        folded = normalise(q)
+        if not folded:
+            return queryset
+        names = CityName.objects.matching(folded)
+        sides = [
+            Coalesce(
+                Subquery(names.filter(city=OuterRef(side)).order_by("match").values("match")[:1]),
+                Value(WORDS),
+            )
+            for side in ("city_a", "city_b")
+        ]
+        ordering = list(self.query.order_by) or list(self.model._meta.ordering)
+        return queryset.annotate(match=Least(*sides)).order_by("match", *ordering)
 
     def for_detail(self):
         return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
@@ -811,11 +831,12 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("title", "slug", "summary", "other_partners", "lead_city__name")
-
     def search(self, q):
-        """Activities with every word of `q` in title, slug, summary, partners or lead city."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Activities whose title matches `q`, best match first, then those with every
+        word of `q` in their slug, summary, partners or lead city (citydiplo.search)."""
+        return ranked_search(
+            self, q, ("title",), ("slug", "summary", "other_partners", "lead_city__name")
+        )
 
     def for_detail(self):
         """An activity with its place, lead and published partner cities, themes, sources."""

@@ -11,7 +11,7 @@ from django_countries import countries
 from cities.charts import bar_chart, timeline
 from cities.listing import CatalogueListView, printable
 from cities.maps import compact_points, map_data
-from cities.models import City
+from cities.models import City, CityName
 from cities.records import DatePrecision, ReviewState, format_partial_date, public
 from cities.regions import Region, country_namer, region_of
 
@@ -141,6 +141,14 @@ class SearchGroup:
         return self.count > len(self.results)
 
 
+@dataclass
+class Suggestion:
+    """A place spelt like a search that found nothing ("Did you mean Kyiv?")."""
+
+    name: str
+    where: str
+
+
 def clean_query(raw):
     """(query, problem): the query without control characters, or why it cannot run."""
     query = printable(raw).strip()
@@ -185,12 +193,24 @@ class SearchView(TemplateView):
                 count = len(results) if len(results) < SEARCH_SHOWN else queryset.count()
                 list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
                 groups.append(SearchGroup(kind, results, count, list_url))
+        total = sum(group.count for group in groups)
+        suggestions = []
+        if query and not total:
+            country_name = country_namer()
+            suggestions = [
+                Suggestion(
+                    city.name,
+                    ", ".join(filter(None, [city.subdivision, country_name(city.country)])),
+                )
+                for _name, city in CityName.objects.closest(query)
+            ]
         context.update(
             query=query,
+            suggestions=suggestions,
             raw_query=printable(raw),
             problem=problem if raw or "q" in self.request.GET else "",
             groups=groups,
-            total=sum(group.count for group in groups),
+            total=total,
         )
         return context
 

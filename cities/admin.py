@@ -14,7 +14,8 @@ from django.utils.text import slugify, smart_split, unescape_string_literal
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import City
+from .models import City, CityName
+from .names import normalise
 from .records import CatalogueRecord, ReviewState
 
 REASON_MAX_LENGTH = 100  # simple-history's history_change_reason column
@@ -243,6 +244,19 @@ class CityForm(CatalogueAdminForm):
         return City.unique_slug(cleaned.get("name", ""), country, cleaned.get("subdivision", ""))
 
 
+class CityNameInline(admin.TabularInline):
+    """Every name the place goes by (its main name is kept by the city itself)."""
+
+    model = CityName
+    fields = ["name", "source"]
+    readonly_fields = ["source"]
+    extra = 1
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(source="main")
+
+
 @admin.register(City)
 class CityAdmin(ReviewAdmin):
     form = CityForm
@@ -257,7 +271,8 @@ class CityAdmin(ReviewAdmin):
     ]
     list_filter = ["review_state", "kind", "is_capital", "country"]
     # get_search_results below also finds cities by country name.
-    search_fields = ["name", "alternate_names", "slug", "=country", "subdivision"]
+    search_fields = ["name", "slug", "=country", "subdivision"]
+    inlines = [CityNameInline]
     prepopulated_fields = {"slug": ["name", "country"]}
     ordering = ["name", "country"]
     date_hierarchy = "created_at"
@@ -273,7 +288,7 @@ class CityAdmin(ReviewAdmin):
                 continue
             match = (
                 Q(name__icontains=word)
-                | Q(alternate_names__icontains=word)
+                | Q(pk__in=CityName.objects.matching(normalise(word) or word).values("city_id"))
                 | Q(slug__icontains=word)
                 | Q(subdivision__icontains=word)
                 | Q(country__iexact=word)

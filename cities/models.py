@@ -1,32 +1,29 @@
 import functools
 import re
 
-from django.contrib.postgres.lookups import TrigramSimilar
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    SearchVectorExact,
-    TrigramSimilarity,
-)
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import F, Prefetch, Q
-from django.db.models.functions import Greatest
+from django.db.models import Case, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.text import slugify
+from django_countries import countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from .facets import count_subquery
+from .names import normalise, prefix_end, similarity, trigrams
 from .records import (
     CatalogueQuerySet,
     CatalogueRecord,
     ReviewState,
     choice_constraint,
+    query_words,
     review_state_constraint,
-    search_words,
 )
 from .regions import countries_in, region_of
 
@@ -77,6 +74,28 @@ def _url_shape(viewname, name, placeholder, resolver, prefix):
     return before, after
 
 
+#: The `match` of a place found word by word (City search), after names.
+WORDS_MATCH = 3
+
+
+def countries_named(word):
+    """ISO codes of the countries `word` names: their code, or the start of their
+    English name ("fr", "france", "germ")."""
+    folded = normalise(word)
+    if not folded:
+        return []
+    return [
+        code
+        for code, name in _country_names()
+        if folded == code.lower() or (len(folded) >= 3 and name.startswith(folded))
+    ]
+
+
+@functools.cache
+def _country_names():
+    return [(code, normalise(str(name))) for code, name in countries]
+
+
 class PlaceKind(models.TextChoices):
     CITY = "city", "City"
     TOWN = "town", "Town"
@@ -93,32 +112,41 @@ class CityQuerySet(CatalogueQuerySet):
     def located(self):
         return self.filter(latitude__isnull=False, longitude__isnull=False)
 
-    SEARCH_FIELDS = ("name", "alternate_names", "subdivision", "slug")
-
     def search(self, q):
-        """Places matching `q`; a blank `q` filters nothing.
+        """Places with a name (main or other, cities.CityName) matching `q`, best match
+        first; a blank `q` filters nothing.
 
-        Everywhere: every word of `q` in the name, other names, subdivision or slug
-        (the rule the list pages and the site search share). On PostgreSQL also
-        trigram similarity of the name ('Krakow' finds Kraków, 'Volgorad' finds
-        Volgograd) and full-text words, best match first, served by the indexes of
-        migration cities 0003.
+        A name equal to `q` comes first (`match` 0), then one starting with it (1), then
+        one containing it (2, from three letters on), compared after
+        `cities.names.normalise`; then, for a query of several words, places where each
+        word is a name, the start of the subdivision, or the country ("Portland
+        Maine", "paris fr": 3). Ties go to the more populous place. SQLite and
+        PostgreSQL give the same rows in the same order.
         """
         q = " ".join((q or "").split())
         if not q:
             return self
-        every_word = search_words(self, q, self.SEARCH_FIELDS)
-        if connections[self.db].vendor != "postgresql":
-            return every_word
-        vector = SearchVector("name", "alternate_names", config="simple")
-        words = SearchQuery(q, config="simple", search_type="websearch")
-        rank = Greatest(TrigramSimilarity("name", q), SearchRank(vector, words))
-        matches = Q(pk__in=every_word.values("pk")) | Q(SearchVectorExact(vector, words))
-        if len(q.split()) == 1:
-            # Typos are forgiven in a single name, never at the cost of a word of `q`.
-            matches |= Q(TrigramSimilar(F("name"), q))
-        return self.filter(matches).order_by(
-            rank.desc(), F("population").desc(nulls_last=True), "name"
+        folded = normalise(q)
+        if not folded:
+            return self.none()
+        names = CityName.objects.using(self.db).matching(folded)
+        condition = Q(pk__in=names.values("city_id"))
+        words = query_words(q)
+        if len(words) > 1:
+            every_word = Q()
+            for word in words:
+                word_names = CityName.objects.using(self.db).matching(normalise(word))
+                any_part = Q(pk__in=word_names.values("city_id")) | Q(subdivision__istartswith=word)
+                codes = countries_named(word)
+                if codes:
+                    any_part |= Q(country__in=codes)
+                every_word &= any_part
+            condition |= every_word
+        best = names.filter(city=OuterRef("pk")).order_by("match").values("match")[:1]
+        return (
+            self.filter(condition)
+            .annotate(match=Coalesce(Subquery(best), Value(WORDS_MATCH)))
+            .order_by("match", F("population").desc(nulls_last=True), "name", "pk")
         )
 
     def for_detail(self):
@@ -171,6 +199,11 @@ class CityQuerySet(CatalogueQuerySet):
                 to_attr="published_activities_joined",
             ),
             "sources",
+            Prefetch(
+                "names",
+                CityName.objects.exclude(source=NameSource.MAIN).order_by("name"),
+                to_attr="other_names",
+            ),
         )
 
     def for_list(self):
@@ -198,9 +231,6 @@ class CityManager(models.Manager.from_queryset(CityQuerySet)):
 
 class City(CatalogueRecord):
     name = models.CharField(max_length=200, db_index=True)
-    alternate_names = models.TextField(
-        blank=True, help_text="Other names and spellings, one per line (searchable)."
-    )
     slug = models.SlugField(
         max_length=220,
         unique=True,
@@ -318,3 +348,195 @@ class City(CatalogueRecord):
         while cls.objects.filter(slug=f"{base}-{number}").exists():
             number += 1
         return f"{base}-{number}"
+
+
+class NameSource(models.TextChoices):
+    MAIN = "main", "Main name"
+    GEONAMES = "geonames", "GeoNames"
+    IMPORT = "import", "Imported list"
+    EDITOR = "editor", "Editor"
+
+
+#: The SQLite FTS5 trigram index of CityName.folded (migration cities 0004).
+FTS_TABLE = "cities_cityname_fts"
+#: Shorter queries match names equal to or starting with them only (an index of
+#: three-letter pieces cannot find a name containing one or two letters).
+CONTAINS_MIN_LENGTH = 3
+
+
+class CityNameQuerySet(models.QuerySet):
+    def matching(self, folded):
+        """Names equal to, starting with or containing the normalised `folded`, each
+        annotated with `match`: 0, 1 or 2 in that order.
+
+        Served by indexes: SQLite's FTS5 trigram table, PostgreSQL's trigram index
+        (contains) and pattern index (starts with), and the index on `folded`.
+        """
+        if not folded:
+            return self.none()
+        sqlite = connections[self.db].vendor == "sqlite"
+        if len(folded) >= CONTAINS_MIN_LENGTH:
+            if sqlite:
+                # A phrase of trigrams: the rows containing `folded` (letters and digits
+                # only, so nothing in it needs quoting).
+                condition = Q(
+                    pk__in=RawSQL(
+                        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+                        [f'"{folded}"'],
+                    )
+                )
+            else:
+                condition = Q(folded__contains=folded)
+        elif sqlite:
+            # A range of the index on `folded` (SQLite's LIKE with ESCAPE uses none).
+            condition = Q(folded__gte=folded, folded__lt=prefix_end(folded))
+        else:
+            condition = Q(folded__startswith=folded)  # LIKE 'x%': the pattern index
+        return self.filter(condition).annotate(
+            match=Case(
+                When(folded=folded, then=Value(0)),
+                When(folded__startswith=folded, then=Value(1)),
+                default=Value(2),
+            )
+        )
+
+    def closest(self, q, limit=3):
+        """Up to `limit` (name, city) pairs spelt most like `q`, for "Did you mean ...?":
+        published places only, one name per place, most similar first (trigram
+        similarity as pg_trgm computes it; the more populous place on a tie).
+        """
+        folded = normalise(q)
+        if len(folded) < CONTAINS_MIN_LENGTH:
+            return []
+        names = self.filter(city__review_state=ReviewState.PUBLISHED)
+        if connections[self.db].vendor == "sqlite":
+            pieces = " OR ".join(
+                f'"{piece.strip()}"' for piece in trigrams(folded) if len(piece.strip()) == 3
+            )
+            if not pieces:
+                return []
+            candidates = names.filter(
+                pk__in=RawSQL(
+                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                    "ORDER BY rank LIMIT 500",
+                    [pieces],
+                )
+            )
+        else:
+            candidates = names.filter(folded__trigram_similar=folded)
+        scored = sorted(
+            (
+                (-similarity(folded, row.folded), -(row.city.population or 0), row.name, row)
+                for row in candidates.select_related("city")[:500]
+            ),
+            key=lambda item: item[:3],
+        )
+        found, seen = [], set()
+        for score, _population, _name, row in scored:
+            if -score < 0.3 or row.city_id in seen:
+                continue
+            seen.add(row.city_id)
+            found.append((row.name, row.city))
+            if len(found) == limit:
+                break
+        return found
+
+    def add(self, names, source):
+        """Add `names` [(city id, name)] from `source`, in bulk; a name a city already
+        has in any spelling that normalises alike is left out. Returns the rows added.
+        """
+        names = [(city_id, " ".join(name.split())[:200]) for city_id, name in names]
+        city_ids = {city_id for city_id, _ in names}
+        known = set()
+        for start in range(0, len(city_ids), 500):
+            chunk = sorted(city_ids)[start : start + 500]
+            known |= set(self.filter(city__in=chunk).values_list("city_id", "folded"))
+        rows = []
+        for city_id, name in names:
+            folded = normalise(name)
+            if folded and (city_id, folded) not in known:
+                known.add((city_id, folded))
+                rows.append(CityName(city_id=city_id, name=name, folded=folded, source=source))
+        return self.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+    def sync_main_names(self, cities):
+        """Make each of `cities` (a City queryset) have its current name as its main
+        name: the rows that bulk writes (imports, the catalogue loader) leave behind.
+        """
+        current = dict(cities.values_list("pk", "name"))
+        stale, missing = [], dict(current)
+        for pk, city_id, name in self.filter(
+            source=NameSource.MAIN, city__in=cities.values("pk")
+        ).values_list("pk", "city_id", "name"):
+            if current.get(city_id) == name:
+                missing.pop(city_id, None)
+            else:
+                stale.append(pk)
+        if stale:
+            self.filter(pk__in=stale).delete()
+        if not missing:
+            return
+        # A name the city has from elsewhere becomes its main name.
+        same = self.filter(city__in=list(missing)).values_list("pk", "city_id", "name")
+        promoted = [pk for pk, city_id, name in same if missing.get(city_id) == name]
+        self.filter(pk__in=promoted).update(source=NameSource.MAIN)
+        promoted_cities = set(self.filter(pk__in=promoted).values_list("city_id", flat=True))
+        self.bulk_create(
+            [
+                CityName(city_id=city_id, name=name, folded=normalise(name), source=NameSource.MAIN)
+                for city_id, name in missing.items()
+                if city_id not in promoted_cities and normalise(name)
+            ],
+            batch_size=1000,
+        )
+
+
+class CityName(models.Model):
+    """A name a place goes by: its main name, exonyms (Munich, Monaco di Baviera),
+    other spellings (Kiev) and former names (Leningrad), in any script.
+
+    `folded` is the name as `cities.names.normalise` writes it: what search compares,
+    on SQLite through an FTS5 trigram table and on PostgreSQL through trigram indexes
+    (migration cities 0004).
+    """
+
+    city = models.ForeignKey(City, models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    folded = models.CharField(max_length=200, editable=False)
+    source = models.CharField(max_length=10, choices=NameSource.choices, default=NameSource.EDITOR)
+
+    objects = CityNameQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["city", "name"]
+        verbose_name = "name"
+        verbose_name_plural = "names"
+        constraints = [
+            models.UniqueConstraint(fields=["city", "name"], name="cityname_city_name_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(folded=""), name="cityname_folded_not_empty"
+            ),
+            choice_constraint("cityname", "source", NameSource),
+        ]
+        indexes = [models.Index(fields=["folded"], name="cityname_folded_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # The normalised form goes with every write of the name (bulk writes set it
+        # themselves: CityNameQuerySet.add).
+        self.folded = normalise(self.name)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.name and not normalise(self.name):
+            raise ValidationError({"name": "A name needs at least one letter or digit."})
+
+
+@receiver(post_save, sender=City)
+def keep_main_name(sender, instance, raw=False, **kwargs):
+    """A city saved one by one (the admin, scripts) keeps its main name in step."""
+    if not raw:
+        CityName.objects.sync_main_names(City.objects.filter(pk=instance.pk))

@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
 from django.views.generic import DetailView
 
 from .charts import timeline
 from .exports import CITY_COLUMNS
 from .filters import CityFilterSet
-from .listing import CatalogueListView
+from .listing import CatalogueListView, printable
 from .maps import map_data
 from .models import City
 from .regions import country_namer
@@ -126,3 +128,31 @@ class CityDetailView(DetailView):
             ),
         )
         return context
+
+
+AUTOCOMPLETE_SHOWN = 10
+AUTOCOMPLETE_MAX_LENGTH = 200
+
+
+@require_GET
+def city_autocomplete(request):
+    """`?q=lyo`: the published places best matching `q` (City search), as JSON for the
+    place pickers of the list filters: `results`: [{slug, name, label}], where `label`
+    adds the subdivision and country so namesakes can be told apart."""
+    q = printable(request.GET.get("q", ""))[:AUTOCOMPLETE_MAX_LENGTH].strip()
+    results = []
+    if q:
+        country_name = country_namer()
+        places = (
+            City.objects.published()
+            .search(q)
+            .only("name", "slug", "country", "subdivision", "population")[:AUTOCOMPLETE_SHOWN]
+        )
+        for city in places:
+            where = ", ".join(
+                part for part in (city.subdivision, country_name(city.country)) if part
+            )
+            results.append(
+                {"slug": city.slug, "name": city.name, "label": f"{city.name} ({where})"}
+            )
+    return JsonResponse({"query": q, "results": results})

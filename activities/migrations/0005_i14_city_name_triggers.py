@@ -1,0 +1,19 @@
+"""The catalogue-version triggers on the new table of city names, and again on the
+city table, which migration cities 0004 recreated on SQLite (dropping its triggers)."""
+
+from django.db import migrations
+
+from cities import versioning
+
+
+def install(apps, schema_editor):
+    versioning.install_triggers(schema_editor, versioning.tracked_tables(apps))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("activities", "0004_catalogue_version"),
+        ("cities", "0004_i14_city_names"),
+    ]
+
+    operations = [migrations.RunPython(install, migrations.RunPython.noop, elidable=False)]
