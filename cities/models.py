@@ -1,6 +1,7 @@
 import functools
 import re
 
+from django.contrib.postgres.lookups import TrigramSimilar
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
@@ -423,7 +424,8 @@ class CityNameQuerySet(models.QuerySet):
                 )
             )
         else:
-            candidates = names.filter(folded__trigram_similar=folded)
+            # pg_trgm's `%`, served by the trigram index.
+            candidates = names.filter(TrigramSimilar(F("folded"), folded))
         scored = sorted(
             (
                 (-similarity(folded, row.folded), -(row.city.population or 0), row.name, row)
