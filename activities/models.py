@@ -9,10 +9,10 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cities.facets import count_subquery
-from cities.models import City, CityName, record_url
+from cities.models import City, CityName, CityQuerySet, NameSource, record_url
 from cities.names import normalise
-from cities.records import (
+from citydiplo.facets import count_subquery
+from citydiplo.records import (
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
@@ -22,7 +22,8 @@ from cities.records import (
     query_words,
     review_state_constraint,
 )
-from citydiplo.search import WORDS, ranked_search
+
+from .search import WORDS, ranked_search
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
 
@@ -125,7 +126,7 @@ class Source(models.Model):
 class ThemeQuerySet(models.QuerySet):
     def search(self, q):
         """Themes named like `q` first, then those with every word of `q` in their name,
-        slug or description (citydiplo.search)."""
+        slug or description (activities.search)."""
         return ranked_search(self, q, ("name",), ("slug", "description"))
 
     def for_detail(self):
@@ -189,7 +190,7 @@ class NetworkScope(models.TextChoices):
 class NetworkQuerySet(CatalogueQuerySet):
     def search(self, q):
         """Networks whose name or acronym matches `q`, best match first, then those with
-        every word of `q` in their slug, summary or region (citydiplo.search)."""
+        every word of `q` in their slug, summary or region (activities.search)."""
         return ranked_search(self, q, ("name", "acronym"), ("slug", "summary", "region_covered"))
 
     def for_detail(self):
@@ -434,7 +435,7 @@ class AgreementStatus(models.TextChoices):
 class AgreementQuerySet(CatalogueQuerySet):
     def search(self, q):
         """Agreements whose title matches `q`, best match first, then those with every
-        word of `q` in their slug, summary or forum (citydiplo.search)."""
+        word of `q` in their slug, summary or forum (activities.search)."""
         return ranked_search(self, q, ("title",), ("slug", "summary", "forum"))
 
     def for_detail(self):
@@ -833,7 +834,7 @@ class ActivityKind(models.TextChoices):
 class ActivityQuerySet(CatalogueQuerySet):
     def search(self, q):
         """Activities whose title matches `q`, best match first, then those with every
-        word of `q` in their slug, summary, partners or lead city (citydiplo.search)."""
+        word of `q` in their slug, summary, partners or lead city (activities.search)."""
         return ranked_search(
             self, q, ("title",), ("slug", "summary", "other_partners", "lead_city__name")
         )
@@ -980,3 +981,80 @@ class Activity(CatalogueRecord):
     @property
     def end_display(self):
         return format_partial_date(self.end_year, self.end_on, self.end_precision)
+
+
+# Cities, with their diplomacy ---------------------------------------------------------
+
+
+class CityDiplomacyQuerySet(CityQuerySet):
+    """Cities with what the city pages show of their diplomacy.
+
+    `cities` knows nothing of twinnings or networks, so the city pages (which live here)
+    query through this subclass of its queryset: `city_pages().published().for_list()`.
+    """
+
+    def for_list(self):
+        """What the city list, its export and its sorting need, in one query.
+
+        The counts are correlated subqueries, so they cost the same on a page of 10 rows
+        or 500.
+        """
+        twinnings = Twinning.objects.published()  # both places published
+        return self.annotate(
+            twinning_count=count_subquery(twinnings, "city_a")
+            + count_subquery(twinnings, "city_b"),
+            network_count=count_subquery(Membership.objects.published(), "city"),
+        )
+
+    def for_detail(self):
+        """A city with everything its page shows, in a fixed number of queries.
+
+        Related published records land in `published_*` attributes.
+        """
+        return self.prefetch_related(
+            Prefetch(
+                "twinnings_as_a",
+                Twinning.objects.published().select_related("city_b"),
+                to_attr="published_twinnings_as_a",
+            ),
+            Prefetch(
+                "twinnings_as_b",
+                Twinning.objects.published().select_related("city_a"),
+                to_attr="published_twinnings_as_b",
+            ),
+            Prefetch(
+                "memberships",
+                Membership.objects.published()
+                .select_related("network")
+                .order_by("joined_year", "network__name"),
+                to_attr="published_memberships",
+            ),
+            Prefetch(
+                "agreement_parties",
+                AgreementParty.objects.filter(agreement__review_state=ReviewState.PUBLISHED)
+                .select_related("agreement")
+                .order_by("year", "agreement__title"),
+                to_attr="published_agreement_parties",
+            ),
+            Prefetch(
+                "activities_led",
+                Activity.objects.published(),
+                to_attr="published_activities_led",
+            ),
+            Prefetch(
+                "activities_joined",
+                Activity.objects.published(),
+                to_attr="published_activities_joined",
+            ),
+            "sources",
+            Prefetch(
+                "names",
+                CityName.objects.exclude(source=NameSource.MAIN).order_by("name"),
+                to_attr="other_names",
+            ),
+        )
+
+
+def city_pages():
+    """All cities, as the city pages query them (CityDiplomacyQuerySet)."""
+    return CityDiplomacyQuerySet(City)

@@ -5,7 +5,7 @@ from django.contrib.postgres.lookups import TrigramSimilar
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import Case, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_save
@@ -16,9 +16,7 @@ from django_countries import countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .facets import count_subquery
-from .names import normalise, prefix_end, similarity, trigrams
-from .records import (
+from citydiplo.records import (
     CatalogueQuerySet,
     CatalogueRecord,
     ReviewState,
@@ -26,6 +24,8 @@ from .records import (
     query_words,
     review_state_constraint,
 )
+
+from .names import normalise, prefix_end, similarity, trigrams
 from .regions import countries_in, region_of
 
 # Django's slug converter; its characters are never quoted in a URL.
@@ -150,80 +150,6 @@ class CityQuerySet(CatalogueQuerySet):
             .order_by("match", F("population").desc(nulls_last=True), "name", "pk")
         )
 
-    def for_detail(self):
-        """A city with everything its page shows, in a fixed number of queries.
-
-        Related published records land in `published_*` attributes. The related models
-        are reached through the reverse relations, so `cities` imports nothing from
-        `activities`.
-        """
-        published = ReviewState.PUBLISHED
-
-        def related(name):
-            return self.model._meta.get_field(name).related_model.objects
-
-        return self.prefetch_related(
-            Prefetch(
-                "twinnings_as_a",
-                related("twinnings_as_a").published().select_related("city_b"),
-                to_attr="published_twinnings_as_a",
-            ),
-            Prefetch(
-                "twinnings_as_b",
-                related("twinnings_as_b").published().select_related("city_a"),
-                to_attr="published_twinnings_as_b",
-            ),
-            Prefetch(
-                "memberships",
-                related("memberships")
-                .published()
-                .select_related("network")
-                .order_by("joined_year", "network__name"),
-                to_attr="published_memberships",
-            ),
-            Prefetch(
-                "agreement_parties",
-                related("agreement_parties")
-                .filter(agreement__review_state=published)
-                .select_related("agreement")
-                .order_by("year", "agreement__title"),
-                to_attr="published_agreement_parties",
-            ),
-            Prefetch(
-                "activities_led",
-                related("activities_led").published(),
-                to_attr="published_activities_led",
-            ),
-            Prefetch(
-                "activities_joined",
-                related("activities_joined").published(),
-                to_attr="published_activities_joined",
-            ),
-            "sources",
-            Prefetch(
-                "names",
-                CityName.objects.exclude(source=NameSource.MAIN).order_by("name"),
-                to_attr="other_names",
-            ),
-        )
-
-    def for_list(self):
-        """What the city list, its export and its sorting need, in one query.
-
-        Twinnings and memberships are reached through their related names (activities
-        depends on cities, never the reverse); the counts are correlated subqueries, so
-        they cost the same on a page of 10 rows or 500.
-        """
-        twinning = self.model._meta.get_field("twinnings_as_a").related_model
-        membership = self.model._meta.get_field("memberships").related_model
-        # Both published() require every linked record (partner, network) published.
-        twinnings = twinning.objects.published()
-        return self.annotate(
-            twinning_count=count_subquery(twinnings, "city_a")
-            + count_subquery(twinnings, "city_b"),
-            network_count=count_subquery(membership.objects.published(), "city"),
-        )
-
 
 class CityManager(models.Manager.from_queryset(CityQuerySet)):
     def get_by_natural_key(self, slug):
@@ -319,6 +245,13 @@ class City(CatalogueRecord):
 
     def natural_key(self):
         return (self.slug,)
+
+    def label(self, country_name=None):
+        """'Springfield (Illinois, United States of America)': namesakes told apart.
+        `country_name`: a cities.regions.country_namer, for many labels at once."""
+        country = country_name(self.country) if country_name else self.country.name
+        where = ", ".join(part for part in (self.subdivision, str(country)) if part)
+        return f"{self.name} ({where})"
 
     def clean(self):
         super().clean()

@@ -3,7 +3,7 @@ city table, which migration cities 0004 recreated on SQLite (dropping its trigge
 
 from django.db import migrations
 
-from cities import versioning
+from citydiplo import versioning
 
 
 def install(apps, schema_editor):

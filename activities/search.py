@@ -16,7 +16,7 @@ from django.db.models import Case, Value, When
 
 from cities.models import CONTAINS_MIN_LENGTH, WORDS_MATCH
 from cities.names import normalise
-from cities.records import words_condition
+from citydiplo.records import words_condition
 
 #: The `match` of a record found by the words of its texts, not by its name.
 WORDS = WORDS_MATCH
