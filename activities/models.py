@@ -4,7 +4,7 @@ parties, twinnings, other activities, and the themes and sources they cite."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -681,24 +681,25 @@ class TwinningQuerySet(CatalogueQuerySet):
         if not q:
             return self
         queryset = self
+        every = self.model._base_manager.order_by()
         for word in query_words(q):
             cities = CityName.objects.matching(normalise(word)).values("city_id")
-            condition = Q(city_a__in=cities) | Q(city_b__in=cities)
-            if not normalise(word):
-                condition = Q(pk__in=[])
-            condition |= Q(status__in=[TwinningStatus.SUSPENDED, TwinningStatus.TERMINATED]) & (
-                Q(status_reason__icontains=word) | Q(status_act__icontains=word)
+            ended = every.filter(
+                Q(status_reason__icontains=word) | Q(status_act__icontains=word),
+                status__in=[TwinningStatus.SUSPENDED, TwinningStatus.TERMINATED],
             )
-            queryset = queryset.filter(condition)
+            # A union of index lookups: with OR, the planners scan every twinning.
+            either = (
+                every.filter(city_a__in=cities)
+                .values("pk")
+                .union(every.filter(city_b__in=cities).values("pk"), ended.values("pk"))
+            )
+            queryset = queryset.filter(pk__in=either)
         folded = normalise(q)
         if not folded:
             return queryset
-        names = CityName.objects.matching(folded)
         sides = [
-            Coalesce(
-                Subquery(names.filter(city=OuterRef(side)).order_by("match").values("match")[:1]),
-                Value(WORDS),
-            )
+            Coalesce(CityName.objects.best_match(folded, side), Value(WORDS))
             for side in ("city_a", "city_b")
         ]
         ordering = list(self.query.order_by) or list(self.model._meta.ordering)

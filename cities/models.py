@@ -1,13 +1,12 @@
 import functools
 import re
 
-from django.contrib.postgres.lookups import TrigramSimilar
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
@@ -25,7 +24,7 @@ from citydiplo.records import (
     review_state_constraint,
 )
 
-from .names import normalise, prefix_end, similarity, trigrams
+from .names import SAINT_WORDS, normalise, prefix_end, similarity
 from .regions import countries_in, region_of
 
 # Django's slug converter; its characters are never quoted in a URL.
@@ -130,25 +129,27 @@ class CityQuerySet(CatalogueQuerySet):
         folded = normalise(q)
         if not folded:
             return self.none()
-        names = CityName.objects.using(self.db).matching(folded)
-        condition = Q(pk__in=names.values("city_id"))
-        words = query_words(q)
+        names = CityName.objects.using(self.db)
+        words = [word for word in query_words(q) if normalise(word) not in SAINT_WORDS]
         if len(words) > 1:
-            every_word = Q()
-            for word in words:
-                word_names = CityName.objects.using(self.db).matching(normalise(word))
-                any_part = Q(pk__in=word_names.values("city_id")) | Q(subdivision__istartswith=word)
+            # Every word somewhere, and one at least in a name: the places with a name
+            # matching a word (a union of index lookups) are read, and checked word by
+            # word. A place matching the whole of `q` matches each word.
+            by_name = [
+                names.matching(normalise(word)).order_by().values("city_id") for word in words
+            ]
+            queryset = self.filter(pk__in=by_name[0].union(*by_name[1:]))
+            for word, named in zip(words, by_name, strict=True):
+                condition = Q(pk__in=named) | Q(subdivision__istartswith=word)
                 codes = countries_named(word)
                 if codes:
-                    any_part |= Q(country__in=codes)
-                every_word &= any_part
-            condition |= every_word
-        best = names.filter(city=OuterRef("pk")).order_by("match").values("match")[:1]
-        return (
-            self.filter(condition)
-            .annotate(match=Coalesce(Subquery(best), Value(WORDS_MATCH)))
-            .order_by("match", F("population").desc(nulls_last=True), "name", "pk")
-        )
+                    condition |= Q(country__in=codes)
+                queryset = queryset.filter(condition)
+        else:
+            queryset = self.filter(pk__in=names.matching(folded).values("city_id"))
+        return queryset.annotate(
+            match=Coalesce(names.best_match(folded), Value(WORDS_MATCH))
+        ).order_by("match", F("population").desc(nulls_last=True), "name", "pk")
 
 
 class CityManager(models.Manager.from_queryset(CityQuerySet)):
@@ -291,6 +292,29 @@ class NameSource(models.TextChoices):
     EDITOR = "editor", "Editor"
 
 
+#: "Did you mean": how many names are compared, and how alike they must be.
+CLOSEST_CANDIDATES = 2000
+CLOSEST_SIMILARITY = 0.3
+
+
+def prefix_condition(folded, vendor):
+    """Normalised names starting with `folded`, through an index: on SQLite a range of
+    the index on `folded` (its LIKE with ESCAPE uses none), on PostgreSQL LIKE 'x%'
+    (the pattern index)."""
+    if vendor == "sqlite":
+        return Q(folded__gte=folded, folded__lt=prefix_end(folded))
+    return Q(folded__startswith=folded)
+
+
+def match_case(folded):
+    """0, 1 or 2 for a normalised name equal to, starting with or containing `folded`."""
+    return Case(
+        When(folded=folded, then=Value(0)),
+        When(folded__startswith=folded, then=Value(1)),
+        default=Value(2),
+    )
+
+
 #: The SQLite FTS5 trigram index of CityName.folded (migration cities 0004).
 FTS_TABLE = "cities_cityname_fts"
 #: Shorter queries match names equal to or starting with them only (an index of
@@ -321,60 +345,58 @@ class CityNameQuerySet(models.QuerySet):
                 )
             else:
                 condition = Q(folded__contains=folded)
-        elif sqlite:
-            # A range of the index on `folded` (SQLite's LIKE with ESCAPE uses none).
-            condition = Q(folded__gte=folded, folded__lt=prefix_end(folded))
         else:
-            condition = Q(folded__startswith=folded)  # LIKE 'x%': the pattern index
-        return self.filter(condition).annotate(
-            match=Case(
-                When(folded=folded, then=Value(0)),
-                When(folded__startswith=folded, then=Value(1)),
-                default=Value(2),
-            )
-        )
+            condition = prefix_condition(folded, connections[self.db].vendor)
+        return self.filter(condition).annotate(match=match_case(folded))
+
+    def best_match(self, folded, city="pk"):
+        """The best `match` among the names of the city `OuterRef(city)`, as a
+        subquery: it reads that city's few names through the index on `city`."""
+        if len(folded) >= CONTAINS_MIN_LENGTH:
+            condition = Q(folded__contains=folded)
+        else:
+            condition = Q(folded__startswith=folded)
+        names = self.filter(condition, city=OuterRef(city)).annotate(match=match_case(folded))
+        return Subquery(names.order_by("match").values("match")[:1])
 
     def closest(self, q, limit=3):
         """Up to `limit` (name, city) pairs spelt most like `q`, for "Did you mean ...?":
         published places only, one name per place, most similar first (trigram
         similarity as pg_trgm computes it; the more populous place on a tie).
+
+        The candidates are the names that begin with the same letter as `q`, are about
+        as long, and share two letters in a row with it: a range of the index on
+        `folded`, the same on both databases, so both suggest the same names.
         """
         folded = normalise(q)
         if len(folded) < CONTAINS_MIN_LENGTH:
             return []
-        names = self.filter(city__review_state=ReviewState.PUBLISHED)
-        if connections[self.db].vendor == "sqlite":
-            pieces = " OR ".join(
-                f'"{piece.strip()}"' for piece in trigrams(folded) if len(piece.strip()) == 3
+        pairs = Q()
+        for start in range(len(folded) - 1):
+            pairs |= Q(folded__contains=folded[start : start + 2])
+        candidates = (
+            self.filter(
+                prefix_condition(folded[0], connections[self.db].vendor),
+                pairs,
+                city__review_state=ReviewState.PUBLISHED,
             )
-            if not pieces:
-                return []
-            candidates = names.filter(
-                pk__in=RawSQL(
-                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-                    "ORDER BY rank LIMIT 500",
-                    [pieces],
-                )
-            )
-        else:
-            # pg_trgm's `%`, served by the trigram index.
-            candidates = names.filter(TrigramSimilar(F("folded"), folded))
-        scored = sorted(
-            (
-                (-similarity(folded, row.folded), -(row.city.population or 0), row.name, row)
-                for row in candidates.select_related("city")[:500]
-            ),
-            key=lambda item: item[:3],
+            .annotate(length=Length("folded"))
+            .filter(length__gte=len(folded) - 2, length__lte=len(folded) + 2)
+            .values_list("name", "folded", "city_id")[:CLOSEST_CANDIDATES]
         )
-        found, seen = [], set()
-        for score, _population, _name, row in scored:
-            if -score < 0.3 or row.city_id in seen:
-                continue
-            seen.add(row.city_id)
-            found.append((row.name, row.city))
-            if len(found) == limit:
-                break
-        return found
+        scored = sorted(
+            (-similarity(folded, other), name, city_id) for name, other, city_id in candidates
+        )
+        best = {}
+        for score, name, city_id in scored:
+            if -score >= CLOSEST_SIMILARITY and city_id not in best:
+                best[city_id] = name
+        cities = City.objects.in_bulk(list(best)[: limit * 3])
+        found = [(best[pk], cities[pk]) for pk in list(best)[: limit * 3] if pk in cities]
+        found.sort(
+            key=lambda pair: (-similarity(folded, normalise(pair[0])), -(pair[1].population or 0))
+        )
+        return found[:limit]
 
     def add(self, names, source):
         """Add `names` [(city id, name)] from `source`, in bulk; a name a city already

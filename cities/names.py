@@ -15,6 +15,8 @@ The result is what the database compares: it is stored beside every name
 (`CityName.folded`), so SQLite and PostgreSQL compare the same strings and agree.
 """
 
+import functools
+import re
 import unicodedata
 
 MAX_LENGTH = 200
@@ -43,8 +45,9 @@ _LETTERS = str.maketrans(
     }
 )
 # Words that abbreviate or translate one another in place names.
-_SAINTS = frozenset({"st", "saint", "sankt", "san", "ste", "sainte"})
+SAINT_WORDS = frozenset({"st", "saint", "sankt", "san", "ste", "sainte"})
 _SAINT = "st"
+_NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]+")
 # German umlauts spelt without the umlaut: ü = ue = u, after accents are gone.
 _DIGRAPHS = (("ue", "u"), ("oe", "o"), ("ae", "a"))
 
@@ -52,20 +55,21 @@ _DIGRAPHS = (("ue", "u"), ("oe", "o"), ("ae", "a"))
 def words(text):
     """The normalised words of `text`, before they are joined ("st", "petersburg")."""
     text = unicodedata.normalize("NFKD", (text or "").casefold().translate(_LETTERS))
-    kept = []
-    for char in text:
-        if char.isalnum():
-            if not unicodedata.combining(char):
-                kept.append(char)
-        elif unicodedata.combining(char):
-            continue
-        else:
-            kept.append(" ")
+    if text.isascii():  # most names and queries: no marks to drop
+        split = _NOT_ALNUM_ASCII.sub(" ", text).split()
+    else:
+        kept = []
+        for char in text:
+            if char.isalnum():
+                if not unicodedata.combining(char):
+                    kept.append(char)
+            elif not unicodedata.combining(char):
+                kept.append(" ")
+        split = "".join(kept).split()
     folded = []
-    split = "".join(kept).split()
     for position, word in enumerate(split, 1):
         # Not the last word: a query typed so far as "San" still finds Santiago.
-        if word in _SAINTS and position < len(split):
+        if word in SAINT_WORDS and position < len(split):
             folded.append(_SAINT)
             continue
         for spelling, sound in _DIGRAPHS:
@@ -74,10 +78,13 @@ def words(text):
     return folded
 
 
+@functools.lru_cache(maxsize=10_000)
 def normalise(text):
     """The form of a name or query that matching compares: see the module's docstring.
 
-    Empty when `text` has no letter or digit.
+    Empty when `text` has no letter or digit. Cached: the site search compares the
+    names of every network, agreement and activity on each search, and normalising
+    them afresh took a third of the page (bench/search.py).
     """
     return "".join(words(text))[:MAX_LENGTH]
 
