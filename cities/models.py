@@ -132,15 +132,18 @@ class CityQuerySet(CatalogueQuerySet):
         names = CityName.objects.using(self.db)
         words = [word for word in query_words(q) if normalise(word) not in SAINT_WORDS]
         if len(words) > 1:
-            # Every word somewhere, and one at least in a name: the places with a name
-            # matching a word (a union of index lookups) are read, and checked word by
-            # word. A place matching the whole of `q` matches each word.
+            # The whole of `q` in a name, or every word somewhere and one at least in a
+            # name: the places with a name matching `q` or a word (a union of index
+            # lookups) are read, and checked word by word.
+            whole = names.matching(folded).order_by().values("city_id")
             by_name = [
                 names.matching(normalise(word)).order_by().values("city_id") for word in words
             ]
-            queryset = self.filter(pk__in=by_name[0].union(*by_name[1:]))
+            queryset = self.filter(pk__in=whole.union(*by_name))
             for word, named in zip(words, by_name, strict=True):
-                condition = Q(pk__in=named) | Q(subdivision__istartswith=word)
+                # A word too short to be looked up inside names ("di" in "Monaco di
+                # Baviera") is found by the whole of `q`.
+                condition = Q(pk__in=named) | Q(pk__in=whole) | Q(subdivision__istartswith=word)
                 codes = countries_named(word)
                 if codes:
                     condition |= Q(country__in=codes)

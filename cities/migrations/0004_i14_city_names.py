@@ -35,7 +35,9 @@ SQLITE_DROP = [
 POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     'CREATE INDEX IF NOT EXISTS "cityname_folded_trgm" ON "cities_cityname" '
-    'USING gin ("folded" gin_trgm_ops)',
+    # fastupdate off: after a bulk import, a pending list of new entries made each
+    # search scan it (10 ms instead of 0.3 ms) until the next VACUUM.
+    'USING gin ("folded" gin_trgm_ops) WITH (fastupdate = off)',
     'CREATE INDEX IF NOT EXISTS "cityname_folded_pattern" ON "cities_cityname" '
     '("folded" varchar_pattern_ops)',
 ]
