@@ -4,8 +4,8 @@ parties, twinnings, other activities, and the themes and sources they cite."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q, Value
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models import F, Prefetch, Q
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -23,7 +23,7 @@ from citydiplo.records import (
     review_state_constraint,
 )
 
-from .search import WORDS, ranked_search
+from .search import ranked_search
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
 
@@ -698,12 +698,9 @@ class TwinningQuerySet(CatalogueQuerySet):
         folded = normalise(q)
         if not folded:
             return queryset
-        sides = [
-            Coalesce(CityName.objects.best_match(folded, side), Value(WORDS))
-            for side in ("city_a", "city_b")
-        ]
         ordering = list(self.query.order_by) or list(self.model._meta.ordering)
-        return queryset.annotate(match=Least(*sides)).order_by("match", *ordering)
+        match = CityName.objects.best_match(folded, "city_a", "city_b")
+        return queryset.annotate(match=match).order_by("match", *ordering)
 
     def for_detail(self):
         return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
