@@ -420,13 +420,18 @@ class CityNameQuerySet(models.QuerySet):
         has in any spelling that normalises alike is left out. Returns the rows added.
         """
         names = [(city_id, " ".join(name.split())[:200]) for city_id, name in names]
-        city_ids = {city_id for city_id, _ in names}
-        known = set()
+        city_ids = sorted({city_id for city_id, _ in names})
+        present, known = set(), set()  # (city, name) and (city, normalised name)
         for start in range(0, len(city_ids), 500):
-            chunk = sorted(city_ids)[start : start + 500]
-            known |= set(self.filter(city__in=chunk).values_list("city_id", "folded"))
+            chunk = city_ids[start : start + 500]
+            rows = self.filter(city__in=chunk).values_list("city_id", "name", "folded")
+            for city_id, name, folded in rows:
+                present.add((city_id, name))
+                known.add((city_id, folded))
         rows = []
         for city_id, name in names:
+            if (city_id, name) in present:  # a second load: nothing to normalise
+                continue
             folded = normalise(name)
             if folded and (city_id, folded) not in known:
                 known.add((city_id, folded))
