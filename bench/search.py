@@ -51,7 +51,7 @@ SEARCHES = [
 AUTOCOMPLETE = ["ly", "lyo", "mun", "kiev", "new y", "springf", "sankt", "bomb"]
 
 MEASURE = """
-import statistics, time
+import re, statistics, time
 from urllib.parse import urlencode
 from django.test import Client
 from cities.models import City, CityName
@@ -86,8 +86,8 @@ for kind, path, queries in (
             found = f"first city {{top.label() if top else '-'}}"
             html = response.content.decode()
             if "Did you mean" in html:
-                found += "; " + html.split("Did you mean", 1)[1].split("?", 1)[0].strip()
-                found = found.replace("<", " <")
+                suggestion = html.split("Did you mean", 1)[1].split("?", 1)[0]
+                found += "; did you mean " + re.sub(r"<[^>]+>", "", suggestion).strip() + "?"
         else:
             results = response.json()["results"]
             found = f"{{len(results)}} places, first {{results[0]['label'] if results else '-'}}"

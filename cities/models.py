@@ -130,7 +130,8 @@ class CityQuerySet(CatalogueQuerySet):
         if not folded:
             return self.none()
         names = CityName.objects.using(self.db)
-        words = [word for word in query_words(q) if normalise(word) not in SAINT_WORDS]
+        # Words that say nothing alone ("-", "St") only count within the whole of `q`.
+        words = [w for w in query_words(q) if normalise(w) and normalise(w) not in SAINT_WORDS]
         if len(words) > 1:
             # The whole of `q` in a name, or every word somewhere and one at least in a
             # name: the places with a name matching `q` or a word (a union of index
@@ -322,7 +323,7 @@ def match_case(folded):
     )
 
 
-#: The SQLite FTS5 trigram index of CityName.folded (migration cities 0004).
+#: The SQLite FTS5 trigram index of CityName.folded (migration cities 0005).
 FTS_TABLE = "cities_cityname_fts"
 #: Shorter queries match names equal to or starting with them only (an index of
 #: three-letter pieces cannot find a name containing one or two letters).
@@ -480,7 +481,7 @@ class CityName(models.Model):
 
     `folded` is the name as `cities.names.normalise` writes it: what search compares,
     on SQLite through an FTS5 trigram table and on PostgreSQL through trigram indexes
-    (migration cities 0004).
+    (migration cities 0005).
     """
 
     city = models.ForeignKey(City, models.CASCADE, related_name="names")

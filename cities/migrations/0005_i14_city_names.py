@@ -90,7 +90,7 @@ def rows_to_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cities", "0003_search_extensions_and_indexes"),
+        ("cities", "0004_i11code_wikidata_id_validator"),
     ]
 
     operations = [

@@ -1,5 +1,5 @@
 """The catalogue-version triggers on the new table of city names, and again on the
-city table, which migration cities 0004 recreated on SQLite (dropping its triggers)."""
+city table, which migration cities 0005 recreated on SQLite (dropping its triggers)."""
 
 from django.db import migrations
 
@@ -12,8 +12,8 @@ def install(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0004_catalogue_version"),
-        ("cities", "0004_i14_city_names"),
+        ("activities", "0006_i11code_agreement_parties_reported"),
+        ("cities", "0005_i14_city_names"),
     ]
 
     operations = [migrations.RunPython(install, migrations.RunPython.noop, elidable=False)]
