@@ -86,8 +86,8 @@ for kind, path, queries in (
             found = f"first city {{top.label() if top else '-'}}"
             html = response.content.decode()
             if "Did you mean" in html:
-                suggestion = html.split("Did you mean", 1)[1].split("?", 1)[0]
-                found += "; did you mean " + re.sub(r"<[^>]+>", "", suggestion).strip() + "?"
+                text = re.sub(r"<[^>]+>", "", html.split("Did you mean", 1)[1])
+                found += "; did you mean " + text.split("?", 1)[0].strip() + "?"
         else:
             results = response.json()["results"]
             found = f"{{len(results)}} places, first {{results[0]['label'] if results else '-'}}"
