@@ -1,5 +1,4 @@
 import functools
-import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -9,7 +8,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.text import slugify
 from django_countries import countries
 from django_countries.fields import CountryField
@@ -26,53 +25,6 @@ from citydiplo.records import (
 
 from .names import SAINT_WORDS, normalise, prefix_end, similarity
 from .regions import countries_in, region_of
-
-# Django's slug converter; its characters are never quoted in a URL.
-PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-URL_PLACEHOLDER_NUMBER = 987654321987654321
-URL_PLACEHOLDER_SLUG = "record-url-placeholder"
-
-
-def record_url(viewname, name, value):
-    """`reverse(viewname, kwargs={name: value})` for a record page, without reversing
-    on every call: list and detail pages link hundreds of records, and `reverse` costs
-    more than anything else in rendering a row.
-
-    The pattern is reversed once per URLconf and script prefix with a placeholder, which
-    the value then replaces. That gives what `reverse` gives whenever the value is a
-    whole number or a plain slug (the int, slug, str and path converters write those
-    unchanged). Any other value, or a pattern the placeholder does not fit, is reversed
-    as usual, errors included.
-    """
-    if type(value) is int and value >= 0:
-        placeholder = URL_PLACEHOLDER_NUMBER
-    elif isinstance(value, str) and PLAIN_SLUG.fullmatch(value):
-        placeholder = URL_PLACEHOLDER_SLUG
-    else:
-        return reverse(viewname, kwargs={name: value})
-    shape = _url_shape(
-        viewname, name, placeholder, get_resolver(get_urlconf()), get_script_prefix()
-    )
-    if shape is None:
-        return reverse(viewname, kwargs={name: value})
-    return f"{shape[0]}{value}{shape[1]}"
-
-
-@functools.lru_cache(maxsize=128)
-def _url_shape(viewname, name, placeholder, resolver, prefix):
-    """(before, after) the value in the URL of `viewname`, or None if it does not fit.
-
-    `resolver` and `prefix` are only part of the cache key: `reverse` reads both.
-    """
-    try:
-        url = reverse(viewname, kwargs={name: placeholder})
-    except NoReverseMatch:
-        return None
-    before, found, after = url.rpartition(str(placeholder))
-    if not found or str(placeholder) in before:
-        return None
-    return before, after
-
 
 #: The `match` of a place found word by word (City search), after names.
 WORDS_MATCH = 3
@@ -250,16 +202,14 @@ class City(CatalogueRecord):
         return f"{self.name} ({self.country.code})"
 
     def get_absolute_url(self):
-        return record_url("cities:city-detail", "slug", self.slug)
+        return reverse("cities:city-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
 
-    def label(self, country_name=None):
-        """'Springfield (Illinois, United States of America)': namesakes told apart.
-        `country_name`: a cities.regions.country_namer, for many labels at once."""
-        country = country_name(self.country) if country_name else self.country.name
-        where = ", ".join(part for part in (self.subdivision, str(country)) if part)
+    def label(self):
+        """'Springfield (Illinois, United States of America)': namesakes told apart."""
+        where = ", ".join(part for part in (self.subdivision, str(self.country.name)) if part)
         return f"{self.name} ({where})"
 
     def clean(self):
