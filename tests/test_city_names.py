@@ -358,3 +358,16 @@ def test_editors_add_names_in_the_city_admin(admin_client, world):
     kyiv = world[KYIV]
     page = admin_client.get(f"/admin/cities/city/{kyiv.pk}/change/").content.decode()
     assert 'name="names-TOTAL_FORMS"' in page and "Kiev" in page
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 table")
+def test_the_names_index_keeps_its_triggers(db):
+    # A migration that recreates cities_cityname on SQLite drops them: it must end by
+    # creating them again (see migration cities 0005_i14_city_names).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            ["cities_cityname_fts%"],
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {f"cities_cityname_fts_{event}" for event in ("insert", "delete", "update")}
