@@ -239,3 +239,20 @@ def test_conflicting_values_cite_sources_and_differ_from_the_records():
     for value in ConflictingValue.objects.prefetch_related("sources"):
         assert value.sources.all(), value
         assert model_errors(value) == [], value
+
+
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("Kiev", "kyiv-ua"),
+        ("Muenchen", "munich-de"),
+        ("Köln", "cologne-de"),
+        ("Bombay", "mumbai-in"),
+        ("new york", "new-york-city-us"),
+        ("saint petersburg", "saint-petersburg-ru"),
+        ("St Petersburg", "saint-petersburg-ru"),
+        ("Leningrad", "saint-petersburg-ru"),
+    ],
+)
+def test_the_curated_cities_are_found_by_geonames_other_names(query, slug):
+    assert City.objects.published().search(query).first().slug == slug
