@@ -21,7 +21,7 @@ from citydiplo.filters import (
     only,
     ordering_filter,
 )
-from citydiplo.records import ReviewState
+from citydiplo.records import ReviewState, search_words
 
 from . import facets
 from .models import (
@@ -30,12 +30,17 @@ from .models import (
     ActivityKind,
     Agreement,
     AgreementKind,
+    AgreementParty,
     AgreementStatus,
     DisputedField,
     Field,
     Membership,
+    MembershipRole,
     Network,
     NetworkScope,
+    PartyAction,
+    Source,
+    SourceKind,
     Theme,
     Twinning,
     TwinningKind,
@@ -106,9 +111,15 @@ class CityFilterSet(CatalogueFilterSet):
     )
 
     facets = (
-        Facet("country", generic.grouped("country"), multiple=True),
-        Facet("region", facets.regions_from("country")),
-        Facet("kind", generic.grouped("kind")),
+        Facet(
+            "country",
+            generic.summed(0),
+            multiple=True,
+            shared=facets.city_groups,
+            selects=generic.one_of(0),
+        ),
+        Facet("region", facets.regions_of(0), shared=facets.city_groups),
+        Facet("kind", generic.summed(1), shared=facets.city_groups),
         Facet(
             "network",
             generic.through(
@@ -116,7 +127,7 @@ class CityFilterSet(CatalogueFilterSet):
             ),
         ),
         Facet("has_twinnings", generic.yes_no(has_twinning_condition)),
-        Facet("capital", generic.grouped("is_capital")),
+        Facet("capital", generic.summed(2), shared=facets.city_groups),
     )
 
     class Meta:
@@ -250,20 +261,26 @@ class TwinningFilterSet(CatalogueFilterSet):
     )
     ordering = ordering_filter(
         ("city_a__name", "city_a", "City"),
-        ("city_a__country", "country_a", "Country"),
+        ("country_a", "country_a", "Country"),
         ("city_b__name", "city_b", "Partner"),
-        ("city_b__country", "country_b", "Partner's country"),
+        ("country_b", "country_b", "Partner's country"),
         ("kind", "kind", "Kind"),
         ("start_year", "year", "Since"),
         ("status", "status", "Status"),
     )
 
     facets = (
-        Facet("kind", generic.grouped("kind")),
-        Facet("status", generic.grouped("status")),
-        Facet("country", facets.twinning_countries, multiple=True),
-        Facet("region", facets.twinning_regions),
-        Facet("country_pair", facets.twinning_country_pairs),
+        Facet("kind", generic.summed(2), shared=facets.twinning_groups),
+        Facet("status", generic.summed(3), shared=facets.twinning_groups),
+        Facet(
+            "country",
+            facets.twinning_countries,
+            multiple=True,
+            shared=facets.twinning_groups,
+            selects=facets.twinning_in_countries,
+        ),
+        Facet("region", facets.twinning_regions, shared=facets.twinning_groups),
+        Facet("country_pair", facets.twinning_country_pairs, shared=facets.twinning_groups),
     )
 
     class Meta:
@@ -274,18 +291,16 @@ class TwinningFilterSet(CatalogueFilterSet):
         return queryset.filter(Q(city_a=value) | Q(city_b=value))
 
     def filter_country(self, queryset, name, value):
-        return queryset.filter(Q(city_a__country__in=value) | Q(city_b__country__in=value))
+        return queryset.in_countries(value)
 
     def filter_country_pair(self, queryset, name, value):
         first, second = value
         return queryset.filter(
-            Q(city_a__country=first, city_b__country=second)
-            | Q(city_a__country=second, city_b__country=first)
+            Q(country_a=first, country_b=second) | Q(country_a=second, country_b=first)
         )
 
     def filter_region(self, queryset, name, value):
-        codes = countries_in(value)
-        return queryset.filter(Q(city_a__country__in=codes) | Q(city_b__country__in=codes))
+        return queryset.in_countries(countries_in(value))
 
     def filter_disputed(self, queryset, name, value):
         return queryset.disputed(None if value == "any" else value)
@@ -329,3 +344,113 @@ class ActivityFilterSet(ThemedFilterSet):
             partner_cities__review_state=ReviewState.PUBLISHED,
         ).values("pk")
         return queryset.filter(Q(lead_city__country__in=value) | Q(pk__in=partnered))
+
+
+def network_filter(label="Network", field_name="network"):
+    return SlugChoiceFilter(
+        queryset=Network.objects.published(),
+        field_name=field_name,
+        label=label,
+        widget=forms.Select,
+    )
+
+
+class MembershipFilterSet(CatalogueFilterSet):
+    network = network_filter()
+    city = city_filter("City")
+    country = CountryFilter(field_name="city__country", label="Country of the city")
+    role = choice(MembershipRole.choices, "Role")
+    year_min = YearFilter(field_name="joined_year", lookup_expr="gte", label="Joined from")
+    year_max = YearFilter(field_name="joined_year", lookup_expr="lte", label="Joined until")
+    member_in = YearFilter(method="filter_member_in", label="Member in (year)")
+    ordering = ordering_filter(
+        ("network__name", "network", "Network"),
+        ("city__name", "city", "City"),
+        ("city__country", "country", "Country"),
+        ("role", "role", "Role"),
+        ("joined_year", "joined", "Joined"),
+        ("left_year", "left", "Left"),
+    )
+
+    facets = (
+        Facet("role", generic.grouped("role")),
+        Facet("country", generic.grouped("city__country"), multiple=True),
+        Facet("network", generic.grouped("network__slug", label="network__name")),
+    )
+
+    class Meta:
+        model = Membership
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city=value)
+
+    def filter_member_in(self, queryset, name, value):
+        """Joined in or before the year (or when unknown) and not left before it."""
+        return queryset.filter(
+            Q(joined_year__lte=value) | Q(joined_year__isnull=True),
+            Q(left_year__gte=value) | Q(left_year__isnull=True),
+        )
+
+
+class AgreementPartyFilterSet(CatalogueFilterSet):
+    agreement = SlugChoiceFilter(
+        queryset=Agreement.objects.published(), label="Agreement", widget=forms.Select
+    )
+    network = network_filter("Network behind the agreement", "agreement__network")
+    city = city_filter("City")
+    country = CountryFilter(field_name="city__country", label="Country of the city")
+    action = choice(PartyAction.choices, "Action (role)")
+    year_min = YearFilter(field_name="year", lookup_expr="gte", label="Action from")
+    year_max = YearFilter(field_name="year", lookup_expr="lte", label="Action until")
+    ordering = ordering_filter(
+        ("agreement__title", "agreement", "Agreement"),
+        ("city__name", "city", "City"),
+        ("city__country", "country", "Country"),
+        ("action", "action", "Action"),
+        ("year", "year", "Year"),
+    )
+
+    facets = (
+        Facet("action", generic.grouped("action")),
+        Facet("country", generic.grouped("city__country"), multiple=True),
+        Facet("agreement", generic.grouped("agreement__slug", label="agreement__title")),
+    )
+
+    class Meta:
+        model = AgreementParty
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city=value)
+
+
+class ThemeFilterSet(CatalogueFilterSet):
+    """The API's themes (no list page): search and field of operation."""
+
+    field = django_filters.ChoiceFilter(
+        choices=Field.choices, label="Field of operation", empty_label="Any"
+    )
+    ordering = ordering_filter(("name", "name", "Name"), ("field", "field", "Field"))
+
+    class Meta:
+        model = Theme
+        fields = []
+
+
+class SourceFilterSet(CatalogueFilterSet):
+    """The API's sources (no list page): search and kind."""
+
+    kind = choice(SourceKind.choices, "Kind")
+    ordering = ordering_filter(
+        ("title", "title", "Title"),
+        ("publisher", "publisher", "Publisher"),
+        ("accessed_on", "accessed", "Accessed"),
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def search(self, queryset, name, value):
+        return search_words(queryset, value, ("key", "title", "publisher", "url"))

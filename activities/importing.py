@@ -411,6 +411,8 @@ class TwinningImport:
             twinnings = [Twinning(city_a_id=a.city_id, city_b_id=b.city_id) for a, b in batch]
             with transaction.atomic():
                 Twinning.objects.bulk_create(twinnings)
+                # bulk_create skips save(), which copies each side's country.
+                Twinning.objects.filter(pk__in=[t.pk for t in twinnings]).refresh_countries()
                 copy_to_history(
                     Twinning,
                     [t.pk for t in twinnings],

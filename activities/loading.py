@@ -84,6 +84,8 @@ class CatalogueLoader:
     def load(self):
         for label in NATURAL_KEYS:
             self.load_model(label)
+        # Bulk writes skip Twinning.save(), which copies each side's country.
+        apps.get_model("activities", "Twinning").objects.refresh_countries()
         return self.counts
 
     def load_model(self, label):

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Greatest, Least
+from django.urls import reverse
 from django.utils import timezone
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from cities.models import City, CityQuerySet, record_url
+from cities.models import City, CityQuerySet
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
     CatalogueQuerySet,
@@ -25,6 +27,13 @@ from citydiplo.records import (
     review_state_constraint,
     search_words,
 )
+
+
+def unpublished_cities():
+    """Primary keys of the cities not published: few, so `NOT IN` them costs less than
+    joining every row to its city to read its state."""
+    return City.objects.exclude(review_state=ReviewState.PUBLISHED).values("pk")
+
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
 
@@ -104,7 +113,24 @@ class SourceKind(models.TextChoices):
     DATASET = "dataset", "Dataset"
 
 
-class SourceManager(models.Manager):
+class SourceQuerySet(models.QuerySet):
+    def cited(self):
+        """Sources cited by a published record: one only drafts cite stays unlisted."""
+        cited = Q(pk__in=City.objects.published().values("sources"))
+        for model in (
+            Network,
+            Membership,
+            Agreement,
+            AgreementParty,
+            Twinning,
+            Activity,
+            ConflictingValue,
+        ):
+            cited |= Q(pk__in=model.objects.published().values("sources"))
+        return self.filter(cited)
+
+
+class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
     def get_by_natural_key(self, key):
         return self.get(key=key)
 
@@ -138,6 +164,11 @@ class Source(models.Model):
 
     def natural_key(self):
         return (self.key,)
+
+
+def source_links():
+    """The sources a download lists beside each record: key and address, by key."""
+    return Prefetch("sources", Source.objects.order_by("key").only("key", "url"))
 
 
 class ThemeQuerySet(models.QuerySet):
@@ -190,7 +221,7 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return record_url("activities:theme-detail", "slug", self.slug)
+        return reverse("activities:theme-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -240,7 +271,7 @@ class NetworkQuerySet(CatalogueQuerySet):
         members = Membership.objects.published()
         return (
             self.select_related("headquarters", "merged_into")
-            .prefetch_related("themes")
+            .prefetch_related("themes", source_links())
             .annotate(member_total=count_subquery(members, "network"))
         )
 
@@ -303,7 +334,7 @@ class Network(CatalogueRecord):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
     def get_absolute_url(self):
-        return record_url("activities:network-detail", "slug", self.slug)
+        return reverse("activities:network-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -359,6 +390,16 @@ class MembershipRole(models.TextChoices):
 
 
 class MembershipQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("city__name", "network__name", "network__acronym", "category", "notes")
+
+    def search(self, q):
+        """Memberships with every word of `q` in the city, network, category or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_list(self):
+        """The network and city of each row in the same query."""
+        return self.select_related("network", "city").prefetch_related(source_links())
+
     def published(self):
         """Published memberships of a published city in a published network."""
         return (
@@ -497,7 +538,7 @@ class AgreementQuerySet(CatalogueQuerySet):
         parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
         return (
             self.select_related("network", "place")
-            .prefetch_related("themes")
+            .prefetch_related("themes", source_links())
             .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
         )
 
@@ -575,7 +616,7 @@ class Agreement(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:agreement-detail", "slug", self.slug)
+        return reverse("activities:agreement-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -617,7 +658,29 @@ class PartyAction(models.TextChoices):
     WITHDREW = "withdrew", "Withdrew"
 
 
-class AgreementPartyManager(models.Manager):
+class AgreementPartyQuerySet(models.QuerySet):
+    def published(self):
+        """Actions of published cities on published agreements (parties have no review
+        state of their own)."""
+        return self.filter(
+            agreement__review_state=ReviewState.PUBLISHED,
+            city__review_state=ReviewState.PUBLISHED,
+        )
+
+    SEARCH_FIELDS = ("city__name", "agreement__title", "notes")
+
+    def search(self, q):
+        """Parties with every word of `q` in the city's name, the agreement's title or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_list(self):
+        """The agreement and city of each row in the same query."""
+        return self.select_related("agreement", "agreement__network", "city").prefetch_related(
+            source_links()
+        )
+
+
+class AgreementPartyManager(models.Manager.from_queryset(AgreementPartyQuerySet)):
     def get_by_natural_key(self, agreement_slug, city_slug, action):
         return self.get(agreement__slug=agreement_slug, city__slug=city_slug, action=action)
 
@@ -651,6 +714,9 @@ class AgreementParty(models.Model):
 
     def __str__(self):
         return f"{self.city.name} {self.get_action_display().lower()} {self.agreement.title}"
+
+    def get_absolute_url(self):
+        return self.agreement.get_absolute_url()
 
     def natural_key(self):
         return (self.agreement.slug, self.city.slug, self.action)
@@ -699,11 +765,25 @@ class TwinningQuerySet(CatalogueQuerySet):
         return (
             super()
             .published()
-            .filter(
-                city_a__review_state=ReviewState.PUBLISHED,
-                city_b__review_state=ReviewState.PUBLISHED,
-            )
+            .exclude(city_a__in=unpublished_cities())
+            .exclude(city_b__in=unpublished_cities())
         )
+
+    def in_countries(self, codes):
+        """Twinnings with a place in one of `codes`, on either side.
+
+        Reads the per-side country columns, each indexed, so the OR is two index
+        lookups and no join."""
+        return self.filter(Q(country_a__in=codes) | Q(country_b__in=codes))
+
+    def refresh_countries(self):
+        """Copy each side's country from its city: for writes that skip save()
+        (bulk_create, fixtures, restores, a city's new country)."""
+
+        def country_of(side):
+            return Subquery(City.objects.filter(pk=OuterRef(side)).values("country")[:1])
+
+        return self.update(country_a=country_of("city_a"), country_b=country_of("city_b"))
 
     def for_list(self):
         """Rows for the list page and its downloads: the pair and themes in two queries.
@@ -768,6 +848,11 @@ class Twinning(CatalogueRecord):
 
     city_a = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_a")
     city_b = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_b")
+    # Each side's country, copied from its city (save(), refresh_countries()): the
+    # filters and facets by country and region read them without joining the cities
+    # (bench/README.md: the twinnings of a country).
+    country_a = CountryField(blank=True, editable=False)
+    country_b = CountryField(blank=True, editable=False)
     kind = models.CharField(
         max_length=20, choices=TwinningKind.choices, default=TwinningKind.TWIN_TOWN, db_index=True
     )
@@ -821,13 +906,23 @@ class Twinning(CatalogueRecord):
         ]
         indexes = [
             models.Index(fields=["city_b", "city_a"], name="twinning_city_b_idx"),
+            models.Index(fields=["country_a", "country_b"], name="twinning_countries_idx"),
+            models.Index(fields=["country_b", "country_a"], name="twinning_country_b_idx"),
         ]
 
     def __str__(self):
         return f"{self.city_a.name} – {self.city_b.name}"
 
+    def save(self, *args, **kwargs):
+        self.country_a = self.city_a.country.code
+        self.country_b = self.city_b.country.code
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "country_a", "country_b"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
-        return record_url("activities:twinning-detail", "pk", self.pk)
+        return reverse("activities:twinning-detail", kwargs={"pk": self.pk})
 
     def natural_key(self):
         return (self.city_a.slug, self.city_b.slug)
@@ -868,6 +963,11 @@ class Twinning(CatalogueRecord):
     def start_display(self):
         return format_partial_date(self.start_year, self.start_on, self.start_precision)
 
+    @property
+    def status_since(self):
+        """The year of the last status change once the link is no longer active."""
+        return self.status_year if self.status != TwinningStatus.ACTIVE else None
+
 
 # Other activities ---------------------------------------------------------------------
 
@@ -907,7 +1007,9 @@ class ActivityQuerySet(CatalogueQuerySet):
         return (
             self.select_related("lead_city", "place")
             .prefetch_related(
-                "themes", models.Prefetch("partner_cities", queryset=published_cities)
+                "themes",
+                models.Prefetch("partner_cities", queryset=published_cities),
+                source_links(),
             )
             .annotate(
                 partner_count=count_subquery(
@@ -995,7 +1097,7 @@ class Activity(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:activity-detail", "slug", self.slug)
+        return reverse("activities:activity-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -1079,6 +1181,14 @@ def parse_partial_date(text):
 
 
 class ConflictingValueQuerySet(models.QuerySet):
+    def published(self):
+        """Other values of published records (the record's own published() rules)."""
+        return self.filter(
+            Q(twinning__in=Twinning.objects.published().values("pk"))
+            | Q(membership__in=Membership.objects.published().values("pk"))
+            | Q(party__in=AgreementParty.objects.published().values("pk"))
+        )
+
     def grouped_by(self, owner):
         """{owner id: [its conflicting values, with their sources]} for `owner`
         ('twinning', 'membership' or 'party'), in two queries."""
@@ -1293,7 +1403,7 @@ class CityDiplomacyQuerySet(CityQuerySet):
             twinning_count=count_subquery(twinnings, "city_a")
             + count_subquery(twinnings, "city_b"),
             network_count=count_subquery(Membership.objects.published(), "city"),
-        )
+        ).prefetch_related(source_links())
 
     def for_detail(self):
         """A city with everything its page shows, in a fixed number of queries.
@@ -1342,3 +1452,12 @@ class CityDiplomacyQuerySet(CityQuerySet):
 def city_pages():
     """All cities, as the city pages query them (CityDiplomacyQuerySet)."""
     return CityDiplomacyQuerySet(City)
+
+
+def city_saved(sender, instance, raw=False, **kwargs):
+    """post_save of a City: its twinnings' copy of its country follows it."""
+    if raw:
+        return
+    code = instance.country.code
+    Twinning.objects.filter(city_a=instance).exclude(country_a=code).update(country_a=code)
+    Twinning.objects.filter(city_b=instance).exclude(country_b=code).update(country_b=code)
