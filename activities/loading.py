@@ -137,7 +137,9 @@ class CatalogueLoader:
             if field.many_to_many and not field.auto_created:
                 if field.remote_field.through._meta.auto_created:
                     many.append(field)
-            elif field.concrete and not field.auto_created:
+            elif field.concrete and not field.auto_created and field.editable:
+                # Not editable: worked out by the model (a twinning's copied countries,
+                # timestamps), never set by a fixture, so never compared or written.
                 if field.is_relation and field.related_model is model:
                     deferred.append(field)
                 else:
