@@ -15,7 +15,7 @@ from cities.models import City
 from cities.regions import Region, region_of
 from citydiplo.charts import Coverage, bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
-from citydiplo.maps import compact_points, map_data
+from citydiplo.maps import compact_points, geojson_response, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
 from citydiplo.versioning import catalogue_version
 
@@ -248,6 +248,12 @@ class CityListView(CatalogueListView):
     )
     export_columns = exports.CITY_COLUMNS
     export_name = "cities"
+    formats = (*CatalogueListView.formats, "geojson")
+
+    def export(self, fmt, queryset):
+        if fmt == "geojson":
+            return geojson_response(analysis.city_features(queryset), name=self.export_name)
+        return super().export(fmt, queryset)
 
     def get_queryset(self):
         return city_pages().published().for_list()
@@ -428,9 +434,11 @@ class TwinningListView(CatalogueListView):
     )
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
-    formats = (*CatalogueListView.formats, *graphs.GRAPH_FORMATS)
+    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
 
     def export(self, fmt, queryset):
+        if fmt == "geojson":
+            return geojson_response(analysis.twinning_features(queryset), name=self.export_name)
         if fmt in graphs.GRAPH_FORMATS:
             graph = analysis.twinning_graph(queryset)
             return graphs.graph_response(graph, fmt, self.export_name)

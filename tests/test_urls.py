@@ -7,6 +7,7 @@ NO_ARG_URLS = [
     "activities:home",
     "activities:search",
     "activities:about",
+    "activities:analysis",
     "activities:network-list",
     "activities:agreement-list",
     "activities:twinning-list",
