@@ -84,7 +84,7 @@ TWINNING_COLUMNS = [
         "city_a_country",
         lambda t: t.city_a.country.code,
         "Its ISO country code.",
-        "city_a__country",
+        "country_a",
     ),
     Column("city_b", lambda t: t.city_b.slug, "Slug of the other place.", "city_b__slug"),
     Column("city_b_name", lambda t: t.city_b.name, "Its name.", "name_b"),
@@ -92,7 +92,7 @@ TWINNING_COLUMNS = [
         "city_b_country",
         lambda t: t.city_b.country.code,
         "Its ISO country code.",
-        "city_b__country",
+        "country_b",
     ),
     Column(
         "kind",
