@@ -85,7 +85,7 @@ class CatalogueLoader:
         for label in NATURAL_KEYS:
             self.load_model(label)
         # Bulk writes skip Twinning.save(), which copies each side's country.
-        apps.get_model("activities", "Twinning").objects.refresh_countries()
+        apps.get_model("activities", "Twinning").objects.refresh_sides()
         return self.counts
 
     def load_model(self, label):
