@@ -19,6 +19,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from cities.filters import PlaceNameFilter
 from citydiplo.filters import CountryFilter, SlugChoiceFilter
 
 PAGE_SIZE = 50
@@ -183,9 +184,12 @@ class ListPageFilterExtension(DjangoFilterExtension):
     priority = 1
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
-        if isinstance(filter_field, SlugChoiceFilter | CountryFilter):
+        if isinstance(filter_field, SlugChoiceFilter | CountryFilter | PlaceNameFilter):
             description = str(filter_field.label or field_name)
-            if isinstance(filter_field, SlugChoiceFilter):
+            if isinstance(filter_field, PlaceNameFilter):
+                description += ": a place's slug (paris-fr) or one of its names (Paris)."
+                schema = build_basic_type(OpenApiTypes.STR)
+            elif isinstance(filter_field, SlugChoiceFilter):
                 description += ": a slug, such as paris-fr."
                 schema = build_basic_type(OpenApiTypes.STR)
             else:

@@ -170,7 +170,9 @@ def themes():
 class CitySerializer(Representation):
     api_url = SelfLink("city")
     page_url = PageLink()
-    alternate_names = Lines()
+    alternate_names = serializers.SerializerMethodField(
+        help_text="Other names it goes by: exonyms, other spellings, former names."
+    )
     country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2.")
     sources = sources()
     twinnings = RelatedList("twinning", "city", help_text="Its twinnings, either side.")
@@ -188,6 +190,9 @@ class CitySerializer(Representation):
             "longitude", "geonames_id", "wikidata_id", "summary", "notes", "sources",
             "twinnings", "memberships", "agreement_parties", "activities", "updated_at",
         ]  # fmt: skip
+
+    def get_alternate_names(self, city) -> list[str]:
+        return [name.name for name in city.names.all() if name.name != city.name]
 
 
 class NetworkSerializer(Representation):

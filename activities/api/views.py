@@ -130,7 +130,7 @@ class CityViewSet(CatalogueViewSet):
     filterset_class = filters.CityFilterSet
 
     def get_queryset(self):
-        return City.objects.published().order_by("pk")
+        return City.objects.published().prefetch_related("names").order_by("pk")
 
 
 @described("network", "networks")
