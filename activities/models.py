@@ -959,3 +959,35 @@ class Activity(CatalogueRecord):
     @property
     def end_display(self):
         return format_partial_date(self.end_year, self.end_on, self.end_precision)
+
+
+# What load_catalogue last wrote ---------------------------------------------------------
+
+
+class LoadedRecord(models.Model):
+    """The fingerprint of what `load_catalogue` last wrote to one record.
+
+    A record whose fingerprint still matches was changed by nobody since the load, so
+    the next load may update it; any other is an editor's work and is kept. The
+    fixture's natural key is kept too, so a record whose slug an editor renamed is
+    still found.
+    """
+
+    model = models.CharField(max_length=100)
+    natural_key = models.CharField(max_length=600)
+    object_id = models.PositiveBigIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "natural_key"]
+        verbose_name = "loaded record"
+        verbose_name_plural = "loaded records"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "natural_key"], name="loadedrecord_unique_natural_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.natural_key}"

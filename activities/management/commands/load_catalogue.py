@@ -8,8 +8,9 @@ from activities.loading import CatalogueLoader, refresh_planner_statistics
 
 class Command(BaseCommand):
     help = (
-        "Load the curated catalogue (fixtures/catalogue.json): new records are created, "
-        "existing ones updated in place. Running it twice changes nothing."
+        "Load the curated catalogue (fixtures/catalogue.json): new records are created; "
+        "existing ones are updated only if nobody changed them since the last load, "
+        "others are kept and listed. Running it twice changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -20,13 +21,24 @@ class Command(BaseCommand):
     def handle(self, *args, fixture, **options):
         try:
             with transaction.atomic():
-                counts = CatalogueLoader.from_file(fixture).load()
+                loader = CatalogueLoader.from_file(fixture)
+                counts = loader.load()
                 # The loader writes in bulk, without history: record what it changed.
                 record_changes("load_catalogue")
             refresh_planner_statistics()
         except (OSError, ValueError, DatabaseError) as exc:
             raise CommandError(f"Nothing loaded from {fixture}: {exc}") from exc
         summary = ", ".join(
-            f"{name}: {new} new, {old} updated" for name, (new, old) in counts.items()
+            f"{name}: {new} new, {old} updated" + (f", {kept} kept" if kept else "")
+            for name, (new, old, kept) in counts.items()
         )
         self.stdout.write(self.style.SUCCESS(f"Loaded the catalogue. {summary}."))
+        if loader.kept:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Kept {len(loader.kept)} record(s) changed since the last load "
+                    "(not overwritten; edit them in the admin if the fixtures are right):"
+                )
+            )
+            for kept in loader.kept:
+                self.stdout.write(f"- {kept}")
