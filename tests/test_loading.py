@@ -82,8 +82,8 @@ def test_reload_keeps_an_editors_rename_and_says_what_the_fixture_would_set(load
     assert City.objects.get(slug="coventry-gb").name == "Coventry (edited)"
     assert "Kept 1 record(s) changed since the last load" in output
     assert (
-        "coventry-gb (changed since the last load; the fixtures would set name -> 'City of Coventry')"
-        in output
+        "coventry-gb (changed since the last load; "
+        "the fixtures would set name -> 'City of Coventry')" in output
     )
     # Kept records are not rewritten by later loads either.
     load(write_catalogue(loaded / "again.json", coventry="City of Coventry"))
