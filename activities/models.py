@@ -262,6 +262,8 @@ class Network(CatalogueRecord):
 
     objects = NetworkManager()
     history = HistoricalRecords()
+    # Rows edited on its admin page, reviewed with it (cities/review.py).
+    review_children = ("memberships",)
 
     class Meta:
         ordering = ["name"]
@@ -510,6 +512,8 @@ class Agreement(CatalogueRecord):
 
     objects = AgreementManager()
     history = HistoricalRecords()
+    # Rows edited on its admin page, reviewed with it (cities/review.py).
+    review_children = ("parties",)
 
     class Meta:
         ordering = ["-signed_year", "title"]
@@ -599,6 +603,11 @@ class AgreementParty(models.Model):
 
     def natural_key(self):
         return (self.agreement.slug, self.city.slug, self.action)
+
+    @property
+    def is_published(self):
+        """A party is public when its agreement is (its changes then wait for review)."""
+        return self.agreement.is_published
 
     natural_key.dependencies = ["activities.agreement", "cities.city"]
 

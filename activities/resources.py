@@ -8,11 +8,13 @@ cite a source.
 """
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
+from cities import review
 from cities.admin import REASON_MAX_LENGTH, can_publish
 from cities.models import City
 from cities.records import ReviewState
@@ -82,6 +84,11 @@ class CatalogueResource(resources.ModelResource):
     def import_instance(self, instance, row, **kwargs):
         previous_state = instance.review_state
         adding = instance._state.adding
+        # An editor's update of a published record waits for review: remember what it
+        # says now; save_m2m below turns the row into a proposal instead of a write.
+        instance._review_before = None
+        if not adding and self.user is not None and review.needs_review(self.user, instance):
+            instance._review_before = review.record_state(instance)
         errors = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -123,6 +130,27 @@ class CatalogueResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
         instance._change_reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
+
+    def do_instance_save(self, instance, is_create):
+        if getattr(instance, "_review_before", None) is not None:
+            return  # written if a chief editor approves it (save_m2m proposes it)
+        super().do_instance_save(instance, is_create)
+
+    def save_m2m(self, instance, row, **kwargs):
+        before = getattr(instance, "_review_before", None)
+        if before is None:
+            return super().save_m2m(instance, row, **kwargs)
+        after = None
+        try:
+            with transaction.atomic():
+                instance.save()
+                super().save_m2m(instance, row, **kwargs)
+                after = review.record_state(instance)
+                raise review.Rollback
+        except review.Rollback:
+            pass
+        reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
+        review.propose(instance, before, after, user=self.user, reason=reason)
 
 
 class CityResource(CatalogueResource):

@@ -7,14 +7,19 @@ builds its admins on them and extends the city admin with its inlines.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import slugify, smart_split, unescape_string_literal
 from django_countries import countries
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import City
+from . import review
+from .models import City, PendingChange
 from .records import CatalogueRecord, ReviewState
 
 REASON_MAX_LENGTH = 100  # simple-history's history_change_reason column
@@ -114,6 +119,81 @@ class HistoryAdmin(SimpleHistoryAdmin):
     save_on_top = True
     history_list_display = ["history_change_reason"]
 
+    # Changes to what the public sees wait for review (cities/review.py) ---------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None and "_saveasnew" not in request.POST:
+            obj = self.get_object(request, unquote(object_id))
+            if (
+                obj is not None
+                and request.method == "POST"
+                and review.needs_review(request.user, obj)
+            ):
+                return self.propose_change(request, obj, object_id, form_url, extra_context)
+            if obj is not None and request.method == "GET":
+                self.say_what_waits(request, obj)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def propose_change(self, request, obj, object_id, form_url, extra_context):
+        """Run the usual save, read the state it gives, undo it, keep it for review."""
+        before = review.record_state(obj)
+        after = None
+        request._proposing = True
+        try:
+            with transaction.atomic():
+                response = super().changeform_view(request, object_id, form_url, extra_context)
+                if response.status_code == 302:
+                    after = review.record_state(self.model._default_manager.get(pk=obj.pk))
+                raise review.Rollback
+        except review.Rollback:
+            pass
+        finally:
+            request._proposing = False
+        if after is None:  # the form has errors: show them
+            return response
+        change = review.propose(
+            obj, before, after, user=request.user, reason=request.POST.get("change_reason", "")
+        )
+        if change is None:
+            self.message_user(request, "No changes to save.", messages.INFO)
+        else:
+            url = reverse("admin:cities_pendingchange_change", args=[change.pk])
+            self.message_user(
+                request,
+                format_html(
+                    "Your change to “{}” waits for a chief editor's review; until it is "
+                    'approved the public sees the published version. <a href="{}">See the '
+                    "change</a>.",
+                    obj,
+                    url,
+                ),
+                messages.WARNING,
+            )
+        opts = self.model._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
+
+    def say_what_waits(self, request, obj):
+        for change in review.pending_for(obj).select_related("author"):
+            url = reverse("admin:cities_pendingchange_change", args=[change.pk])
+            author = change.author.get_username() if change.author else "an editor"
+            self.message_user(
+                request,
+                format_html(
+                    'A change by {} to this record waits for review: <a href="{}">see it</a>. '
+                    "The form shows the published version.",
+                    author,
+                    url,
+                ),
+                messages.WARNING,
+            )
+
+    def message_user(self, request, *args, **kwargs):
+        if getattr(request, "_proposing", False):
+            return  # the admin's "changed successfully": not true, the change waits
+        super().message_user(request, *args, **kwargs)
+
     def can_revert(self, request, obj=None):
         if is_review_model(self.model):
             return can_publish(request.user, self.model)
@@ -171,9 +251,14 @@ class ReviewAdmin(HistoryAdmin):
         return fields
 
     def view_on_site(self, obj):
-        """Link drafts nowhere: their public page does not exist yet."""
+        """A draft's "View on site" is its preview: its public page does not exist yet."""
         if obj.is_published and hasattr(obj, "get_absolute_url"):
             return obj.get_absolute_url()
+        if hasattr(obj, "get_absolute_url"):
+            return reverse(
+                "admin:cities_pendingchange_preview_record",
+                args=[obj._meta.app_label, obj._meta.model_name, obj.pk],
+            )
         return None
 
     @admin.action(permissions=["publish"], description="Publish the selected records")
@@ -283,3 +368,200 @@ class CityAdmin(ReviewAdmin):
                 match |= Q(country__in=codes)
             queryset = queryset.filter(match)
         return queryset, False
+
+
+# The review queue --------------------------------------------------------------------
+
+
+class ReviewDecisionForm(forms.Form):
+    review_reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Shown to the editor; required to reject.",
+    )
+
+
+@admin.register(PendingChange)
+class PendingChangeAdmin(admin.ModelAdmin):
+    """Chief editors approve or reject editors' changes to published records; editors
+    see what became of their own."""
+
+    list_display = [
+        "record_label",
+        "record_kind",
+        "author",
+        "created_at",
+        "status",
+        "reviewer",
+        "review_reason",
+    ]
+    list_filter = ["status", "content_type"]
+    search_fields = ["record_label", "reason", "review_reason", "author__username"]
+    list_select_related = ["author", "reviewer", "content_type"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+
+    @admin.display(description="kind of record", ordering="content_type__model")
+    def record_kind(self, obj):
+        return obj.content_type.model_class()._meta.verbose_name
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if review.is_reviewer(request.user):
+            return queryset
+        return queryset.filter(author=request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        """Chief editors land on what waits for them."""
+        if request.method == "GET" and not request.GET and review.is_reviewer(request.user):
+            return HttpResponseRedirect(request.path + "?status__exact=pending")
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        from django.urls import path
+
+        urls = [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_change),
+                name="cities_pendingchange_preview",
+            ),
+            path(
+                "preview/<str:app_label>/<str:model_name>/<int:pk>/",
+                self.admin_site.admin_view(self.preview_record),
+                name="cities_pendingchange_preview_record",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from django.shortcuts import get_object_or_404
+        from django.template.response import TemplateResponse
+
+        change = get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        model = change.content_type.model_class()
+        may_decide = review.is_reviewer(request.user) and change.status == "pending"
+        form = ReviewDecisionForm(request.POST or None)
+        if request.method == "POST":
+            if not may_decide:
+                raise PermissionDenied
+            if form.is_valid():
+                reason = form.cleaned_data["review_reason"]
+                if "_approve" in request.POST:
+                    try:
+                        review.approve(change, reviewer=request.user, reason=reason)
+                    except review.Conflict as exc:
+                        form.add_error(None, str(exc))
+                    else:
+                        self.message_user(request, f"Approved: {change.record_label} is updated.")
+                        return HttpResponseRedirect(
+                            reverse("admin:cities_pendingchange_changelist")
+                        )
+                elif "_reject" in request.POST:
+                    if not reason:
+                        form.add_error("review_reason", "Say why, for the editor.")
+                    else:
+                        review.reject(change, reviewer=request.user, reason=reason)
+                        self.message_user(request, f"Rejected the change to {change.record_label}.")
+                        return HttpResponseRedirect(
+                            reverse("admin:cities_pendingchange_changelist")
+                        )
+        record = change.record
+        record_url = None
+        if record is not None:
+            opts = model._meta
+            record_url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Change to {change.record_label}",
+            "change": change,
+            "kind": model._meta.verbose_name,
+            "diff": review.state_diff(model, change.before, change.after),
+            "record_url": record_url,
+            "preview_url": (
+                reverse("admin:cities_pendingchange_preview", args=[change.pk])
+                if record is not None and hasattr(record, "get_absolute_url")
+                else None
+            ),
+            "may_decide": may_decide,
+            "form": form,
+            "stale": may_decide
+            and record is not None
+            and review.record_state(record) != change.before,
+        }
+        return TemplateResponse(request, "admin/cities/pendingchange/review.html", context)
+
+    def preview_change(self, request, pk):
+        from django.shortcuts import get_object_or_404
+
+        change = get_object_or_404(self.get_queryset(request), pk=pk)
+        record = change.record
+        if record is None:
+            raise PermissionDenied
+        return preview_response(request, record, change.after)
+
+    def preview_record(self, request, app_label, model_name, pk):
+        from django.apps import apps
+        from django.http import Http404
+
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            raise Http404 from None
+        if not request.user.has_perm(f"{app_label}.view_{model_name}"):
+            raise PermissionDenied
+        record = model._default_manager.filter(pk=pk).first()
+        if record is None or not hasattr(record, "get_absolute_url"):
+            raise Http404
+        return preview_response(request, record, None)
+
+
+PREVIEW_BANNER = (
+    '<p role="status" class="preview-banner">Preview: this page shows {} as the public '
+    "would see it once published. Nothing is published.</p>"
+)
+
+
+def preview_response(request, record, state):
+    """The record's public page with `state` applied (or as it is, published), from a
+    transaction that is then rolled back."""
+    from django.http import HttpResponse
+    from django.urls import resolve
+
+    def render():
+        current = type(record)._default_manager.get(pk=record.pk)
+        path = current.get_absolute_url()
+        match = resolve(path)
+        response = match.func(request, *match.args, **match.kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        return response.status_code, response.content.decode()
+
+    status, html = review.render_as_public(record, state, render)
+    what = "this pending change" if state is not None else "this draft"
+    banner = PREVIEW_BANNER.format(what)
+    html = html.replace("<body>", "<body>" + banner, 1) if "<body>" in html else banner + html
+    response = HttpResponse(html, status=status)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -367,6 +367,8 @@ def test_network_slugs_are_filled_and_unique(chief_client):
 
 
 def test_editor_membership_added_inline_is_a_draft(editor_client, network, make_city, source):
+    # On a draft network: on a published one the change waits for review (test_review.py).
+    Network.objects.filter(pk=network.pk).update(review_state="draft")
     city = make_city()
     url = reverse("admin:activities_network_change", args=[network.pk])
     data = network_form(network.name, slug=network.slug, founded_year="1990", sources=[source.pk])
