@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+
+from cities.models import PendingChange, PendingChangeStatus
 
 # Load order (foreign keys point backwards) and each model's natural key as lookups.
 NATURAL_KEYS = {
@@ -98,24 +101,12 @@ def key_text(key):
 
 def pending_review_pks(model):
     """Records with a change waiting for review: the load leaves them alone too."""
-    pending = apps.get_model("activities", "PendingChange") if _has_pending() else None
-    if pending is None:
-        return set()
     return set(
-        pending.objects.filter(
-            content_type__app_label=model._meta.app_label,
-            content_type__model=model._meta.model_name,
-            status="pending",
+        PendingChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            status=PendingChangeStatus.PENDING,
         ).values_list("object_id", flat=True)
     )
-
-
-def _has_pending():
-    try:
-        apps.get_model("activities", "PendingChange")
-    except LookupError:
-        return False
-    return True
 
 
 class CatalogueLoader:

@@ -161,3 +161,15 @@ def test_a_kept_records_review_state_is_never_raised(loaded):
     City.objects.filter(slug="volgograd-ru").update(review_state="draft", notes="x")
     load(write_catalogue(loaded / "next.json"))
     assert City.objects.get(slug="volgograd-ru").review_state == "draft"
+
+
+def test_reload_keeps_a_record_with_a_change_waiting_for_review(loaded, editor):
+    from cities import review
+
+    city = City.objects.get(slug="coventry-gb")
+    before = review.record_state(city)
+    after = {**before, "fields": {**before["fields"], "name": "Coventry (proposed)"}}
+    review.propose(city, before, after, user=editor)
+    output = load(write_catalogue(loaded / "next.json", coventry="City of Coventry"))
+    assert City.objects.get(slug="coventry-gb").name == "Coventry"
+    assert "a change to it awaits review" in output
