@@ -10,16 +10,16 @@ from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from cities.admin import (
+from cities.admin import CityAdmin
+from cities.models import City
+from citydiplo.admin import (
     CatalogueAdminForm,
     CatalogueForm,
-    CityAdmin,
     HistoryAdmin,
     ReviewAdmin,
     ReviewInline,
 )
-from cities.models import City
-from cities.records import ReviewState
+from citydiplo.records import ReviewState
 
 from .models import (
     Activity,

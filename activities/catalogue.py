@@ -15,7 +15,7 @@ from pathlib import Path
 from django_countries import countries
 
 from cities.models import PlaceKind
-from cities.records import DatePrecision
+from citydiplo.records import DatePrecision
 
 from .models import (
     ActivityKind,

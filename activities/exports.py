@@ -1,11 +1,12 @@
-"""Columns of the network, agreement, twinning and activity downloads.
+"""Columns of the city, network, agreement, twinning and activity downloads.
 
-The streaming writer is cities/exports.py; the columns are documented in
+The streaming writer is citydiplo/exports.py; the columns are documented in
 docs/exports.md. Keep names and order stable: researchers' scripts depend on them.
 """
 
-from cities.exports import Column
-from cities.records import public
+from cities.regions import region_of
+from citydiplo.exports import Column
+from citydiplo.records import public
 
 
 def slug_of(record):
@@ -124,4 +125,29 @@ ACTIVITY_COLUMNS = [
     Column("budget", lambda a: a.budget, "Budget, in budget_currency."),
     Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+]
+
+
+def _region(city):
+    region = region_of(city.country.code) if city.country else None
+    return region.value if region else ""
+
+
+CITY_COLUMNS = [
+    Column("slug", lambda c: c.slug, "Stable identifier, also the end of the record's URL."),
+    Column("name", lambda c: c.name, "Name in English usage."),
+    Column("country", lambda c: c.country.code, "ISO 3166-1 alpha-2 code (XK for Kosovo)."),
+    Column("country_name", lambda c: c.country.name, "Country name in English."),
+    Column("region", _region, "World region derived from the country (GeoNames continent)."),
+    Column("subdivision", lambda c: c.subdivision, "State, region or province, where known."),
+    Column("kind", lambda c: c.kind, "city, town, municipality, district, region, metropolis."),
+    Column("is_capital", lambda c: c.is_capital, "true for national capitals."),
+    Column("population", lambda c: c.population, "Population (GeoNames)."),
+    Column("population_year", lambda c: c.population_year, "Year of the population figure."),
+    Column("latitude", lambda c: c.latitude, "WGS84 decimal degrees (GeoNames)."),
+    Column("longitude", lambda c: c.longitude, "WGS84 decimal degrees (GeoNames)."),
+    Column("geonames_id", lambda c: c.geonames_id, "GeoNames identifier."),
+    Column("wikidata_id", lambda c: c.wikidata_id, "Wikidata identifier (Q...)."),
+    Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
+    Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
 ]

@@ -1,15 +1,15 @@
 """Facet counts that need the activities models: links through members, parties,
 themes and partners, and the two sides of a twinning. The generic pieces are in
-cities/facets.py."""
+citydiplo/facets.py."""
 
 from collections import Counter
 
 from django.db.models import Count, F
 from django_countries import countries
 
-from cities.facets import grouped, through
-from cities.records import ReviewState
 from cities.regions import region_of
+from citydiplo.facets import grouped, through
+from citydiplo.records import ReviewState
 
 from .models import Activity, Agreement, AgreementParty, Network
 
@@ -113,3 +113,18 @@ def twinning_country_pairs(queryset):
         ("-".join(pair), f"{countries.name(pair[0])} – {countries.name(pair[1])}", n)
         for pair, n in totals.items()
     ]
+
+
+def regions_from(country_path):
+    """Regions counted from a country column: one grouped query by country."""
+    by_country = grouped(country_path)
+
+    def count(queryset):
+        totals = Counter()
+        for code, n in by_country(queryset):
+            region = region_of(code)
+            if region:
+                totals[region.value] += n
+        return list(totals.items())
+
+    return count

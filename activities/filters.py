@@ -1,26 +1,27 @@
-"""FilterSets of the network, agreement, twinning and activity lists.
+"""FilterSets of the city, network, agreement, twinning and activity lists.
 
 Parameter names are public (shared URLs, the issue's contract): keep them.
 """
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from cities import facets as generic
-from cities.filters import (
+from cities.models import City, PlaceKind
+from cities.regions import Region, countries_in
+from citydiplo import facets as generic
+from citydiplo.filters import (
     CatalogueFilterSet,
     CountryFilter,
     CountryPairFilter,
+    IntegerFilter,
     SlugChoiceFilter,
     YearFilter,
     YesNoFilter,
     only,
     ordering_filter,
 )
-from cities.models import City
-from cities.records import ReviewState
-from cities.regions import Region, countries_in
+from citydiplo.records import ReviewState
 
 from . import facets
 from .models import (
@@ -30,6 +31,7 @@ from .models import (
     AgreementKind,
     AgreementStatus,
     Field,
+    Membership,
     Network,
     NetworkScope,
     Theme,
@@ -59,6 +61,74 @@ def field_filter():
 
 def city_filter(label):
     return SlugChoiceFilter(queryset=City.objects.published(), method="filter_city", label=label)
+
+
+def has_twinning_condition():
+    """Exists: a published twinning with a published partner, on either side."""
+    published = Twinning.objects.published()  # both places published
+    return Q(Exists(published.filter(city_a=OuterRef("pk")))) | Q(
+        Exists(published.filter(city_b=OuterRef("pk")))
+    )
+
+
+class CityFilterSet(CatalogueFilterSet):
+    country = CountryFilter(field_name="country")
+    region = django_filters.ChoiceFilter(
+        choices=Region.choices, method="filter_region", label="Region", empty_label="Any"
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=PlaceKind.choices, label="Kind of place", empty_label="Any"
+    )
+    population_min = IntegerFilter(
+        field_name="population", lookup_expr="gte", label="Population at least"
+    )
+    population_max = IntegerFilter(
+        field_name="population", lookup_expr="lte", label="Population at most"
+    )
+    network = SlugChoiceFilter(
+        queryset=Network.objects.published(),
+        method="filter_network",
+        label="Member of network",
+        widget=forms.Select,
+    )
+    has_twinnings = YesNoFilter(condition=has_twinning_condition, label="Has twinnings")
+    capital = YesNoFilter(condition=lambda: Q(is_capital=True), label="National capital")
+    ordering = ordering_filter(
+        ("name", "name", "Name"),
+        ("country", "country", "Country"),
+        ("kind", "kind", "Kind"),
+        ("population", "population", "Population"),
+        ("twinning_count", "twinnings", "Twinnings"),
+        ("network_count", "networks", "Networks"),
+    )
+
+    facets = (
+        Facet("country", generic.grouped("country"), multiple=True),
+        Facet("region", facets.regions_from("country")),
+        Facet("kind", generic.grouped("kind")),
+        Facet(
+            "network",
+            generic.through(
+                Membership.objects.published(), "city", "network__slug", label="network__name"
+            ),
+        ),
+        Facet("has_twinnings", generic.yes_no(has_twinning_condition)),
+        Facet("capital", generic.grouped("is_capital")),
+    )
+
+    class Meta:
+        model = City
+        fields = []
+
+    def filter_region(self, queryset, name, value):
+        return queryset.in_region(value)
+
+    def filter_network(self, queryset, name, value):
+        return only(
+            queryset,
+            memberships__network=value,
+            memberships__review_state=ReviewState.PUBLISHED,
+        )
 
 
 class ThemedFilterSet(CatalogueFilterSet):

@@ -28,7 +28,7 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
-from cities.models import PendingChange, PendingChangeStatus
+from citydiplo.models import PendingChange, PendingChangeStatus
 
 # Load order (foreign keys point backwards) and each model's natural key as lookups.
 NATURAL_KEYS = {

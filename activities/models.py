@@ -9,9 +9,9 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cities.facets import count_subquery
-from cities.models import City, record_url
-from cities.records import (
+from cities.models import City, CityQuerySet, record_url
+from citydiplo.facets import count_subquery
+from citydiplo.records import (
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
@@ -262,7 +262,7 @@ class Network(CatalogueRecord):
 
     objects = NetworkManager()
     history = HistoricalRecords()
-    # Rows edited on its admin page, reviewed with it (cities/review.py).
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
     review_children = ("memberships",)
 
     class Meta:
@@ -512,7 +512,7 @@ class Agreement(CatalogueRecord):
 
     objects = AgreementManager()
     history = HistoricalRecords()
-    # Rows edited on its admin page, reviewed with it (cities/review.py).
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
     review_children = ("parties",)
 
     class Meta:
@@ -968,6 +968,78 @@ class Activity(CatalogueRecord):
     @property
     def end_display(self):
         return format_partial_date(self.end_year, self.end_on, self.end_precision)
+
+
+# Cities, with their diplomacy ---------------------------------------------------------
+
+
+class CityDiplomacyQuerySet(CityQuerySet):
+    """Cities with what the city pages show of their diplomacy.
+
+    `cities` knows nothing of twinnings or networks, so the city pages (which live here)
+    query through this subclass of its queryset: `city_pages().published().for_list()`.
+    """
+
+    def for_list(self):
+        """What the city list, its export and its sorting need, in one query.
+
+        The counts are correlated subqueries, so they cost the same on a page of 10 rows
+        or 500.
+        """
+        twinnings = Twinning.objects.published()  # both places published
+        return self.annotate(
+            twinning_count=count_subquery(twinnings, "city_a")
+            + count_subquery(twinnings, "city_b"),
+            network_count=count_subquery(Membership.objects.published(), "city"),
+        )
+
+    def for_detail(self):
+        """A city with everything its page shows, in a fixed number of queries.
+
+        Related published records land in `published_*` attributes.
+        """
+        return self.prefetch_related(
+            Prefetch(
+                "twinnings_as_a",
+                Twinning.objects.published().select_related("city_b"),
+                to_attr="published_twinnings_as_a",
+            ),
+            Prefetch(
+                "twinnings_as_b",
+                Twinning.objects.published().select_related("city_a"),
+                to_attr="published_twinnings_as_b",
+            ),
+            Prefetch(
+                "memberships",
+                Membership.objects.published()
+                .select_related("network")
+                .order_by("joined_year", "network__name"),
+                to_attr="published_memberships",
+            ),
+            Prefetch(
+                "agreement_parties",
+                AgreementParty.objects.filter(agreement__review_state=ReviewState.PUBLISHED)
+                .select_related("agreement")
+                .order_by("year", "agreement__title"),
+                to_attr="published_agreement_parties",
+            ),
+            Prefetch(
+                "activities_led",
+                Activity.objects.published(),
+                to_attr="published_activities_led",
+            ),
+            Prefetch(
+                "activities_joined",
+                Activity.objects.published(),
+                to_attr="published_activities_joined",
+            ),
+            "sources",
+        )
+
+
+def city_pages():
+    """All cities, as the city pages query them (CityDiplomacyQuerySet)."""
+    return CityDiplomacyQuerySet(City)
 
 
 # What load_catalogue last wrote ---------------------------------------------------------

@@ -14,10 +14,10 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
-from cities import review
-from cities.admin import REASON_MAX_LENGTH, can_publish
 from cities.models import City
-from cities.records import ReviewState
+from citydiplo import review
+from citydiplo.admin import REASON_MAX_LENGTH, can_publish
+from citydiplo.records import ReviewState
 
 from .models import Membership, Network, Source, Theme, Twinning
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cities.pagecache import public_page
+from citydiplo.pagecache import public_page
 
 from . import views
 
@@ -22,3 +22,12 @@ urlpatterns = [
     path("activities/<slug:slug>/", public_page(views.ActivityDetailView), name="activity-detail"),
     path("themes/<slug:slug>/", public_page(views.ThemeDetailView), name="theme-detail"),
 ]
+
+# The city pages show a city's diplomacy, so they live here, under their own namespace.
+city_urlpatterns = (
+    [
+        path("", public_page(views.CityListView), name="city-list"),
+        path("<slug:slug>/", public_page(views.CityDetailView), name="city-detail"),
+    ],
+    "cities",
+)

@@ -8,16 +8,31 @@ from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
-from cities.charts import bar_chart, timeline
-from cities.listing import CatalogueListView, printable
-from cities.maps import compact_points, map_data
 from cities.models import City
-from cities.records import DatePrecision, ReviewState, format_partial_date, public
 from cities.regions import Region, country_namer, region_of
+from citydiplo.charts import bar_chart, timeline
+from citydiplo.listing import CatalogueListView, printable
+from citydiplo.maps import compact_points, map_data
+from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
 
 from . import exports
-from .filters import ActivityFilterSet, AgreementFilterSet, NetworkFilterSet, TwinningFilterSet
-from .models import Activity, Agreement, Membership, Network, Theme, Twinning, TwinningStatus
+from .filters import (
+    ActivityFilterSet,
+    AgreementFilterSet,
+    CityFilterSet,
+    NetworkFilterSet,
+    TwinningFilterSet,
+)
+from .models import (
+    Activity,
+    Agreement,
+    Membership,
+    Network,
+    Theme,
+    Twinning,
+    TwinningStatus,
+    city_pages,
+)
 
 PUBLISHED = ReviewState.PUBLISHED
 HOME_MAP_LIMIT = 2000  # markers on the home map: the most populous published cities
@@ -201,6 +216,129 @@ class AboutView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
+        return context
+
+
+@dataclass
+class TwinningRow:
+    """One row of a city's twinnings, worked out once in the view: resolved through the
+    models' methods in the template, the rows cost most of the page."""
+
+    twinning: Twinning
+    url: str
+    partner: City
+    partner_url: str
+    partner_country: str
+    kind: str
+    since: str
+    status: str
+    status_label: str
+    status_year: int | None  # shown only when the link is no longer active
+
+
+@dataclass
+class CityListRow:
+    """A row of the city list, worked out once in the view (as TwinningRow)."""
+
+    city: City
+    url: str
+    country: str
+    kind: str
+
+
+class CityListView(CatalogueListView):
+    model = City
+    filterset_class = CityFilterSet
+    template_name = "activities/city_list.html"
+    heading = "Cities"
+    intro = (
+        "Cities, towns and other places that twin, join networks, sign agreements or run "
+        "activities abroad."
+    )
+    search_placeholder = "Name, other spelling or region"
+    columns = (
+        ("Name", "name", False),
+        ("Country", "country", False),
+        ("Kind", "kind", False),
+        ("Population", "population", True),
+        ("Twinnings", "twinnings", True),
+        ("Networks", "networks", True),
+    )
+    export_columns = exports.CITY_COLUMNS
+    export_name = "cities"
+
+    @classmethod
+    def published_for_list(cls):
+        return city_pages().published().for_list()
+
+    def rows(self, cities):
+        country_name = country_namer()
+        return [
+            CityListRow(
+                city=city,
+                url=city.get_absolute_url(),
+                country=country_name(city.country),
+                kind=city.get_kind_display(),
+            )
+            for city in cities
+        ]
+
+
+class CityDetailView(DetailView):
+    template_name = "activities/city_detail.html"
+
+    def get_queryset(self):
+        return city_pages().published().for_detail()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        city = self.object
+        twinnings = [(twinning, twinning.city_b) for twinning in city.published_twinnings_as_a] + [
+            (twinning, twinning.city_a) for twinning in city.published_twinnings_as_b
+        ]
+        twinnings.sort(key=lambda pair: (pair[0].start_year or 9999, pair[1].name))
+        activities = [(activity, "Lead") for activity in city.published_activities_led] + [
+            (activity, "Partner") for activity in city.published_activities_joined
+        ]
+        activities.sort(key=lambda pair: (-(pair[0].start_year or 0), pair[0].title))
+        country_name = country_namer()
+        rows = [
+            TwinningRow(
+                twinning=twinning,
+                url=twinning.get_absolute_url(),
+                partner=partner,
+                partner_url=partner.get_absolute_url(),
+                partner_country=country_name(partner.country),
+                kind=twinning.get_kind_display(),
+                since=twinning.start_display,
+                status=twinning.status,
+                status_label=twinning.get_status_display(),
+                status_year=twinning.status_year if twinning.status != "active" else None,
+            )
+            for twinning, partner in twinnings
+        ]
+        context.update(
+            twinnings=rows,
+            activities=activities,
+            map_data=map_data(
+                [partner for _twinning, partner in twinnings], focus=city, link_focus=True
+            ),
+            twinning_timeline=timeline(
+                [
+                    (
+                        row.partner.name,
+                        row.twinning.start_year,
+                        row.status_year,
+                        row.status,
+                        row.url,
+                    )
+                    for row in rows
+                ],
+                title=f"Twinnings of {city.name} over time",
+                desc="One bar per twinning with a known start year, from its start to its "
+                "suspension or end, or to today when active.",
+            ),
+        )
         return context
 
 

@@ -12,23 +12,21 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from .facets import count_subquery
-from .records import (
+from citydiplo.records import (
     CatalogueQuerySet,
     CatalogueRecord,
-    ReviewState,
     choice_constraint,
     review_state_constraint,
     search_words,
 )
+
 from .regions import countries_in, region_of
 
 # Django's slug converter; its characters are never quoted in a URL.
@@ -120,75 +118,6 @@ class CityQuerySet(CatalogueQuerySet):
             matches |= Q(TrigramSimilar(F("name"), q))
         return self.filter(matches).order_by(
             rank.desc(), F("population").desc(nulls_last=True), "name"
-        )
-
-    def for_detail(self):
-        """A city with everything its page shows, in a fixed number of queries.
-
-        Related published records land in `published_*` attributes. The related models
-        are reached through the reverse relations, so `cities` imports nothing from
-        `activities`.
-        """
-        published = ReviewState.PUBLISHED
-
-        def related(name):
-            return self.model._meta.get_field(name).related_model.objects
-
-        return self.prefetch_related(
-            Prefetch(
-                "twinnings_as_a",
-                related("twinnings_as_a").published().select_related("city_b"),
-                to_attr="published_twinnings_as_a",
-            ),
-            Prefetch(
-                "twinnings_as_b",
-                related("twinnings_as_b").published().select_related("city_a"),
-                to_attr="published_twinnings_as_b",
-            ),
-            Prefetch(
-                "memberships",
-                related("memberships")
-                .published()
-                .select_related("network")
-                .order_by("joined_year", "network__name"),
-                to_attr="published_memberships",
-            ),
-            Prefetch(
-                "agreement_parties",
-                related("agreement_parties")
-                .filter(agreement__review_state=published)
-                .select_related("agreement")
-                .order_by("year", "agreement__title"),
-                to_attr="published_agreement_parties",
-            ),
-            Prefetch(
-                "activities_led",
-                related("activities_led").published(),
-                to_attr="published_activities_led",
-            ),
-            Prefetch(
-                "activities_joined",
-                related("activities_joined").published(),
-                to_attr="published_activities_joined",
-            ),
-            "sources",
-        )
-
-    def for_list(self):
-        """What the city list, its export and its sorting need, in one query.
-
-        Twinnings and memberships are reached through their related names (activities
-        depends on cities, never the reverse); the counts are correlated subqueries, so
-        they cost the same on a page of 10 rows or 500.
-        """
-        twinning = self.model._meta.get_field("twinnings_as_a").related_model
-        membership = self.model._meta.get_field("memberships").related_model
-        # Both published() require every linked record (partner, network) published.
-        twinnings = twinning.objects.published()
-        return self.annotate(
-            twinning_count=count_subquery(twinnings, "city_a")
-            + count_subquery(twinnings, "city_b"),
-            network_count=count_subquery(membership.objects.published(), "city"),
         )
 
 
@@ -319,62 +248,3 @@ class City(CatalogueRecord):
         while cls.objects.filter(slug=f"{base}-{number}").exists():
             number += 1
         return f"{base}-{number}"
-
-
-class PendingChangeStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    SUPERSEDED = "superseded", "Replaced by a later proposal"
-
-
-class PendingChange(models.Model):
-    """An editor's change to a published record, kept apart until a chief editor
-    approves it (cities/review.py). The record itself stays as the public sees it.
-
-    `before` and `after` are the record's states (fields, links, inline rows) as
-    `review.record_state` writes them; approving applies `after` if the record is still
-    in the state `before`.
-    """
-
-    content_type = models.ForeignKey("contenttypes.ContentType", models.CASCADE, related_name="+")
-    object_id = models.PositiveBigIntegerField()
-    record_label = models.CharField("record", max_length=300)
-    author = models.ForeignKey(
-        "auth.User", models.SET_NULL, null=True, related_name="proposed_changes"
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    reason = models.CharField("editor's reason", max_length=100, blank=True)
-    before = models.JSONField()
-    after = models.JSONField()
-    status = models.CharField(
-        max_length=10,
-        choices=PendingChangeStatus.choices,
-        default=PendingChangeStatus.PENDING,
-        db_index=True,
-    )
-    reviewer = models.ForeignKey(
-        "auth.User", models.SET_NULL, null=True, blank=True, related_name="reviewed_changes"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.CharField("reviewer's reason", max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = "change for review"
-        verbose_name_plural = "changes for review"
-        permissions = [("review_pendingchange", "Can approve or reject changes for review")]
-        indexes = [
-            models.Index(fields=["content_type", "object_id"], name="pendingchange_record_idx")
-        ]
-        constraints = [
-            choice_constraint("pendingchange", "status", PendingChangeStatus),
-        ]
-
-    def __str__(self):
-        return f"Change to {self.record_label} ({self.get_status_display().lower()})"
-
-    @property
-    def record(self):
-        model = self.content_type.model_class()
-        return model._default_manager.filter(pk=self.object_id).first()

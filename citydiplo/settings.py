@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "axes",
+    "citydiplo",
     "cities",
     "activities",
 ]
@@ -120,7 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cities.context_processors.site_search",
+                "citydiplo.context_processors.site_search",
             ],
         },
     },
@@ -136,7 +137,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the
-# database raises on every write (cities/versioning.py, cities/pagecache.py). By default
+# database raises on every write (citydiplo/versioning.py, citydiplo/pagecache.py). By default
 # each gunicorn worker keeps its own in-memory cache: nothing to install or run beside
 # the app. CACHE_URL=redis://host:6379/0 shares one cache between workers and machines
 # (a page is then rendered once, not once per worker). PAGE_CACHE=0 renders every page

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
+from activities.urls import city_urlpatterns
+
 from .health import healthz
 
 admin.site.site_header = "CityDiplo"
@@ -14,6 +16,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
-    path("cities/", include("cities.urls")),
+    path("cities/", include(city_urlpatterns)),
     path("", include("activities.urls")),
 ]

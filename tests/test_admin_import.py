@@ -9,7 +9,8 @@ from django.urls import reverse
 from import_export.tmp_storages import TempFolderStorage
 
 from activities.models import Membership, Twinning
-from cities.models import City, PendingChange
+from cities.models import City
+from citydiplo.models import PendingChange
 
 CSV, XLSX = "0", "1"  # positions in CatalogueImportMixin.import_formats
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 from activities.exports import (
     ACTIVITY_COLUMNS,
     AGREEMENT_COLUMNS,
+    CITY_COLUMNS,
     NETWORK_COLUMNS,
     TWINNING_COLUMNS,
 )
-from cities.exports import CITY_COLUMNS
 from cities.models import City
 
 EXPORTS = [

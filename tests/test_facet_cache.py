@@ -92,7 +92,7 @@ def test_counts_keyed_by_filters_are_those_counted_afresh(client, catalogue):
 
 
 def test_a_filter_value_without_an_exact_key_is_keyed_by_the_query(catalogue):
-    from cities.facets import key_value
+    from citydiplo.facets import key_value
 
     assert key_value(["FR", None, 3, catalogue.paris]) == (
         "list",

@@ -8,18 +8,19 @@ from django.urls import reverse
 from activities.filters import (
     ActivityFilterSet,
     AgreementFilterSet,
+    CityFilterSet,
     NetworkFilterSet,
     TwinningFilterSet,
 )
-from activities.models import Activity, Agreement, Network, Twinning
-from cities.filters import CityFilterSet
+from activities.models import Activity, Agreement, Network, Twinning, city_pages
 from cities.models import City
 from cities.regions import countries_in
 
 
 def filtered(filterset_class, query):
     model = filterset_class._meta.model
-    filterset = filterset_class(QueryDict(query), queryset=model.objects.published().for_list())
+    records = city_pages() if model is City else model.objects
+    filterset = filterset_class(QueryDict(query), queryset=records.published().for_list())
     assert filterset.is_valid(), filterset.errors
     return list(filterset.qs)
 

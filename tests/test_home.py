@@ -3,7 +3,7 @@
 import json
 import re
 
-from cities.charts import bar_chart, timeline
+from citydiplo.charts import bar_chart, timeline
 
 
 def home(client):

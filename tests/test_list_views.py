@@ -209,7 +209,7 @@ ODD_VALUES = [
 def test_facet_links_built_once_per_facet_equal_the_links_built_one_by_one(query, name):
     from django.http import QueryDict
 
-    from cities.listing import Query
+    from citydiplo.listing import Query
 
     page_query = Query(QueryDict(query))
     setting = page_query.linker(name)
@@ -220,8 +220,8 @@ def test_facet_links_built_once_per_facet_equal_the_links_built_one_by_one(query
 
 
 def test_facet_choices_are_escaped_links_with_grouped_counts():
-    from cities.facets import FacetChoice
-    from cities.templatetags.catalogue import facet_choices
+    from citydiplo.facets import FacetChoice
+    from citydiplo.templatetags.catalogue import facet_choices
 
     html = facet_choices(
         [
@@ -248,7 +248,7 @@ def test_facet_escaping_is_conditional_escape(text):
     from django.utils.safestring import mark_safe
     from django.utils.translation import gettext_lazy
 
-    from cities.templatetags.catalogue import escape
+    from citydiplo.templatetags.catalogue import escape
 
     assert escape(text) == conditional_escape(text)
     if isinstance(text, str):
@@ -261,8 +261,8 @@ def test_facet_counts_are_grouped_as_intcomma_groups_them(language, settings):
     from django.contrib.humanize.templatetags.humanize import intcomma
     from django.utils import translation
 
-    from cities.facets import FacetChoice
-    from cities.templatetags.catalogue import facet_choices
+    from citydiplo.facets import FacetChoice
+    from citydiplo.templatetags.catalogue import facet_choices
 
     counts = [0, 1, 7, 999, 1000, 1234, 99999, 123456, 1234567]
     settings.USE_THOUSAND_SEPARATOR = True
@@ -320,7 +320,7 @@ def test_activity_download_still_names_partner_cities(client, catalogue):
 
 
 def test_list_querysets_built_once_are_never_evaluated(client, catalogue, make_city):
-    from cities.views import CityListView
+    from activities.views import CityListView
 
     assert client.get(reverse("cities:city-list")).status_code == 200
     assert CityListView.list_queryset(True)._result_cache is None

@@ -164,7 +164,7 @@ def test_a_kept_records_review_state_is_never_raised(loaded):
 
 
 def test_reload_keeps_a_record_with_a_change_waiting_for_review(loaded, editor):
-    from cities import review
+    from citydiplo import review
 
     city = City.objects.get(slug="coventry-gb")
     before = review.record_state(city)

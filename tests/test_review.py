@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from activities.models import Agreement, AgreementParty, Source, Twinning
-from cities.models import PendingChange
+from citydiplo.models import PendingChange
 
 from .test_admin import client_for, twinning_form
 from .test_admin_import import TWINNINGS_HEADER, confirm, preview
@@ -79,16 +79,16 @@ def test_chief_sees_a_diff_in_labels_with_sources_and_approves(
     )
     change = PendingChange.objects.get()
     chief = client_for(chief_editor)
-    queue = chief.get(reverse("admin:cities_pendingchange_changelist"), follow=True)
+    queue = chief.get(reverse("admin:citydiplo_pendingchange_changelist"), follow=True)
     assert "Coventry" in queue.content.decode()
-    page = chief.get(reverse("admin:cities_pendingchange_change", args=[change.pk]))
+    page = chief.get(reverse("admin:citydiplo_pendingchange_change", args=[change.pk]))
     html = page.content.decode()
     assert '<th scope="row">Kind</th><td>Twin town</td><td>Sister city</td>' in html
     assert "Test source" in html and "Le Monde archive" in html  # sources, by title
     assert "twin_town" not in html
 
     response = chief.post(
-        reverse("admin:cities_pendingchange_change", args=[change.pk]),
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]),
         {"_approve": "1", "review_reason": "Checked against Le Monde"},
     )
     assert response.status_code == 302
@@ -115,7 +115,7 @@ def test_chief_rejects_with_a_reason_and_the_editor_sees_it(
     edit_twinning(client_for(editor), published_twinning, notes="Wrong.")
     change = PendingChange.objects.get()
     chief = client_for(chief_editor)
-    url = reverse("admin:cities_pendingchange_change", args=[change.pk])
+    url = reverse("admin:citydiplo_pendingchange_change", args=[change.pk])
     refused = chief.post(url, {"_reject": "1", "review_reason": ""})
     assert "Say why, for the editor." in refused.content.decode()
     chief.post(url, {"_reject": "1", "review_reason": "No source says so."})
@@ -123,7 +123,7 @@ def test_chief_rejects_with_a_reason_and_the_editor_sees_it(
     assert change.status == "rejected"
     published_twinning.refresh_from_db()
     assert published_twinning.notes == ""
-    mine = client_for(editor).get(reverse("admin:cities_pendingchange_changelist"))
+    mine = client_for(editor).get(reverse("admin:citydiplo_pendingchange_changelist"))
     html = mine.content.decode()
     assert "Rejected" in html and "No source says so." in html
 
@@ -132,7 +132,7 @@ def test_editor_cannot_approve(editor, published_twinning):
     edit_twinning(client_for(editor), published_twinning, notes="Mine.")
     change = PendingChange.objects.get()
     response = client_for(editor).post(
-        reverse("admin:cities_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
     )
     assert response.status_code == 403
     published_twinning.refresh_from_db()
@@ -147,7 +147,7 @@ def test_approval_is_refused_when_the_record_changed_since(
     published_twinning.save()
     change = PendingChange.objects.get()
     response = client_for(chief_editor).post(
-        reverse("admin:cities_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
     )
     assert "has changed since this change was proposed" in response.content.decode()
     published_twinning.refresh_from_db()
@@ -207,11 +207,11 @@ def test_an_agreements_new_party_waits_for_review(editor, chief_editor, make_cit
     assert AgreementParty.objects.count() == 0
     change = PendingChange.objects.get()
     page = client_for(chief_editor).get(
-        reverse("admin:cities_pendingchange_change", args=[change.pk])
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk])
     )
     assert "Agreement party added" in page.content.decode()
     client_for(chief_editor).post(
-        reverse("admin:cities_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
     )
     assert AgreementParty.objects.get().city == city
 
@@ -233,7 +233,7 @@ def test_preview_shows_a_pending_change_without_publishing_it(editor, published_
     edit_twinning(client_for(editor), published_twinning, notes="Previewed note.")
     change = PendingChange.objects.get()
     response = client_for(editor).get(
-        reverse("admin:cities_pendingchange_preview", args=[change.pk])
+        reverse("admin:citydiplo_pendingchange_preview", args=[change.pk])
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -248,7 +248,7 @@ def test_preview_of_a_draft_from_its_admin_page(editor, make_city, client):
     editor_client = client_for(editor)
     page = editor_client.get(reverse("admin:cities_city_change", args=[draft.pk]))
     preview_url = reverse(
-        "admin:cities_pendingchange_preview_record", args=["cities", "city", draft.pk]
+        "admin:citydiplo_pendingchange_preview_record", args=["cities", "city", draft.pk]
     )
     assert preview_url in page.content.decode()
     response = editor_client.get(preview_url)

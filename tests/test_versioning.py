@@ -9,9 +9,9 @@ from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 
 from activities.models import Theme, Twinning
-from cities import versioning
 from cities.models import City
-from cities.versioning import catalogue_version
+from citydiplo import versioning
+from citydiplo.versioning import catalogue_version
 
 
 def test_every_catalogue_table_has_its_triggers(db):

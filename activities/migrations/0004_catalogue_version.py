@@ -1,9 +1,9 @@
 """The catalogue version table and the triggers that raise it on every write to a
-catalogue table (see cities/versioning.py)."""
+catalogue table (see citydiplo/versioning.py)."""
 
 from django.db import migrations
 
-from cities import versioning
+from citydiplo import versioning
 
 
 def install(apps, schema_editor):

@@ -3,7 +3,7 @@
 import django.utils.timezone
 from django.db import migrations, models
 
-from cities import versioning
+from citydiplo import versioning
 
 
 def install(apps, schema_editor):

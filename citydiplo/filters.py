@@ -1,18 +1,13 @@
-"""FilterSets of the city list, and the pieces every list page's FilterSet shares."""
+"""The pieces every list page's FilterSet shares: fields that never turn odd input into a
+server error, filters for countries, years and yes/no questions, and the base FilterSet."""
 
 import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django_countries import countries
 
-from . import facets
-from .models import City, PlaceKind
-from .records import ReviewState
-from .regions import Region
-
-PUBLISHED = ReviewState.PUBLISHED
 BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
 
 
@@ -191,86 +186,3 @@ def ordering_filter(*fields):
         label="Sort by",
         empty_label="Default",
     )
-
-
-def published_network_model():
-    """Network, reached through the membership relation (cities never imports activities)."""
-    membership = City._meta.get_field("memberships").related_model
-    return membership._meta.get_field("network").related_model
-
-
-def _twinning_model():
-    return City._meta.get_field("twinnings_as_a").related_model
-
-
-def has_twinning_condition():
-    """Exists: a published twinning with a published partner, on either side."""
-    published = _twinning_model().objects.published()  # both places published
-    return Q(Exists(published.filter(city_a=OuterRef("pk")))) | Q(
-        Exists(published.filter(city_b=OuterRef("pk")))
-    )
-
-
-def _published_memberships():
-    """Published memberships of published cities in published networks."""
-    return City._meta.get_field("memberships").related_model.objects.published()
-
-
-class CityFilterSet(CatalogueFilterSet):
-    country = CountryFilter(field_name="country")
-    region = django_filters.ChoiceFilter(
-        choices=Region.choices, method="filter_region", label="Region", empty_label="Any"
-    )
-    kind = django_filters.ChoiceFilter(
-        choices=PlaceKind.choices, label="Kind of place", empty_label="Any"
-    )
-    population_min = IntegerFilter(
-        field_name="population", lookup_expr="gte", label="Population at least"
-    )
-    population_max = IntegerFilter(
-        field_name="population", lookup_expr="lte", label="Population at most"
-    )
-    network = SlugChoiceFilter(
-        queryset=lambda request: published_network_model().objects.filter(review_state=PUBLISHED),
-        method="filter_network",
-        label="Member of network",
-        widget=forms.Select,
-    )
-    has_twinnings = YesNoFilter(condition=lambda: has_twinning_condition(), label="Has twinnings")
-    capital = YesNoFilter(condition=lambda: Q(is_capital=True), label="National capital")
-    ordering = ordering_filter(
-        ("name", "name", "Name"),
-        ("country", "country", "Country"),
-        ("kind", "kind", "Kind"),
-        ("population", "population", "Population"),
-        ("twinning_count", "twinnings", "Twinnings"),
-        ("network_count", "networks", "Networks"),
-    )
-
-    facets = (
-        facets.Facet("country", facets.grouped("country"), multiple=True),
-        facets.Facet("region", facets.regions_from("country")),
-        facets.Facet("kind", facets.grouped("kind")),
-        facets.Facet(
-            "network",
-            facets.through(
-                _published_memberships(), "city", "network__slug", label="network__name"
-            ),
-        ),
-        facets.Facet("has_twinnings", facets.yes_no(has_twinning_condition)),
-        facets.Facet("capital", facets.grouped("is_capital")),
-    )
-
-    class Meta:
-        model = City
-        fields = []
-
-    def filter_region(self, queryset, name, value):
-        return queryset.in_region(value)
-
-    def filter_network(self, queryset, name, value):
-        return only(
-            queryset,
-            memberships__network=value,
-            memberships__review_state=PUBLISHED,
-        )

@@ -174,8 +174,12 @@ class CatalogueListView(FilterView):
     def list_queryset(cls, prefetch):
         """`published().for_list()`, built once per list and kept unevaluated: building
         its annotations costs more than cloning it for each request."""
-        queryset = cls.model.objects.published().for_list()
+        queryset = cls.published_for_list()
         return queryset if prefetch else queryset.prefetch_related(None)
+
+    @classmethod
+    def published_for_list(cls):
+        return cls.model.objects.published().for_list()
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
@@ -311,7 +315,7 @@ class CatalogueListView(FilterView):
     def facets(self):
         """The facets beside the filters, with their counts.
 
-        The counts are cached under the catalogue version (cities.facets.cached_counts):
+        The counts are cached under the catalogue version (citydiplo.facets.cached_counts):
         on the imported world they cost more than the rest of the page together.
         """
         version = self.version
@@ -400,7 +404,7 @@ class CatalogueListView(FilterView):
     def filters_key(self, *left_out, role):
         """An exact cache key for a queryset this page builds from its cleaned filters
         (but `left_out`), without compiling its SQL; None when a value has no exact key
-        (cities.facets.key_value), and the SQL is then the key.
+        (citydiplo.facets.key_value), and the SQL is then the key.
 
         The queryset must be a function of the view's class, the filter values and
         `role` alone (which facet, which queryset of it), as the list querysets are:

@@ -21,7 +21,7 @@ from .models import PendingChange, PendingChangeStatus
 
 # Columns that are bookkeeping, not what a record says.
 NOT_STATE = {"created_at", "updated_at", "version"}
-REVIEW_PERMISSION = "cities.review_pendingchange"
+REVIEW_PERMISSION = "citydiplo.review_pendingchange"
 
 
 class Rollback(Exception):

@@ -2,7 +2,7 @@
 
 A public page depends only on its address, the host it was asked on, the day (records
 say when they were accessed) and the catalogue's data. The data's part is the
-catalogue version (cities/versioning.py), which the database raises on every write, so
+catalogue version (citydiplo/versioning.py), which the database raises on every write, so
 a cached page is served only while the data it shows is unchanged: an edit, a
 publication or an import makes every page render afresh.
 

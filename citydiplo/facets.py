@@ -1,14 +1,12 @@
 """Facet counts for list pages: how many results each choice of a filter would give,
 given the other filters.
 
-One grouped query per facet, never one COUNT per choice. The generic pieces live here
-(cities is the app every other app depends on); each FilterSet lists its facets in
-`Meta`-like class attribute `facets`, and activities/facets.py adds the counting
-functions that need the activities models.
+One grouped query per facet, never one COUNT per choice. The generic pieces live here;
+each FilterSet lists its facets in its class attribute `facets`, and
+activities/facets.py adds the counting functions that need the catalogue's models.
 """
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,8 +22,6 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
-
-from .regions import Region, region_of
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ FACET_CACHE_SECONDS = 600
 
 
 def cached_counts(facet, queryset, version, key=None):
-    """`facet.count(queryset)`, cached under the catalogue version (cities/versioning.py),
+    """`facet.count(queryset)`, cached under the catalogue version (citydiplo/versioning.py),
     which the database raises on every write.
 
     `queryset`: a QuerySet, or a function building it, called only if the counts are
@@ -173,21 +169,6 @@ def through(link_queryset, owner, path, *, label=None):
     return count
 
 
-def regions_from(country_path):
-    """Regions counted from a country column: one grouped query by country."""
-    by_country = grouped(country_path)
-
-    def count(queryset):
-        totals = Counter()
-        for code, n in by_country(queryset):
-            region = region_of(code)
-            if region:
-                totals[region.value] += n
-        return list(totals.items())
-
-    return count
-
-
 def yes_no(condition):
     """A boolean facet: how many rows match and how many do not, in one grouped query.
 
@@ -219,6 +200,3 @@ def count_subquery(queryset, outer_field, counted="pk", *, distinct=False):
         ),
         0,
     )
-
-
-REGION_LABELS = dict(Region.choices)

@@ -1,9 +1,8 @@
 """Streamed CSV and JSON downloads of a list page's whole filtered result.
 
-The writer is generic (activities/exports.py reuses it for its lists); the city columns
-are defined here. Column names and order are part of the public interface: they are
-documented in docs/exports.md, and a change there is a change for every researcher's
-scripts.
+The writer is generic: each list's columns are defined in activities/exports.py. Column
+names and order are part of the public interface: they are documented in
+docs/exports.md, and a change there is a change for every researcher's scripts.
 """
 
 import csv
@@ -13,8 +12,6 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-
-from .regions import region_of
 
 # Twinnings drawn from Wikipedia's lists are CC BY-SA 4.0, so the catalogue as a whole
 # is shared alike; GeoNames (CC BY 4.0) is compatible with that.
@@ -219,28 +216,3 @@ def export_response(fmt, queryset, columns, *, name, query, request):
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _region(city):
-    region = region_of(city.country.code) if city.country else None
-    return region.value if region else ""
-
-
-CITY_COLUMNS = [
-    Column("slug", lambda c: c.slug, "Stable identifier, also the end of the record's URL."),
-    Column("name", lambda c: c.name, "Name in English usage."),
-    Column("country", lambda c: c.country.code, "ISO 3166-1 alpha-2 code (XK for Kosovo)."),
-    Column("country_name", lambda c: c.country.name, "Country name in English."),
-    Column("region", _region, "World region derived from the country (GeoNames continent)."),
-    Column("subdivision", lambda c: c.subdivision, "State, region or province, where known."),
-    Column("kind", lambda c: c.kind, "city, town, municipality, district, region, metropolis."),
-    Column("is_capital", lambda c: c.is_capital, "true for national capitals."),
-    Column("population", lambda c: c.population, "Population (GeoNames)."),
-    Column("population_year", lambda c: c.population_year, "Year of the population figure."),
-    Column("latitude", lambda c: c.latitude, "WGS84 decimal degrees (GeoNames)."),
-    Column("longitude", lambda c: c.longitude, "WGS84 decimal degrees (GeoNames)."),
-    Column("geonames_id", lambda c: c.geonames_id, "GeoNames identifier."),
-    Column("wikidata_id", lambda c: c.wikidata_id, "Wikidata identifier (Q...)."),
-    Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
-    Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
-]
