@@ -7,11 +7,11 @@ from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from cities.models import City, CityQuerySet, record_url
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
+    CatalogueHistory,
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
@@ -102,7 +102,7 @@ class Source(models.Model):
     cities = models.ManyToManyField(City, related_name="sources", blank=True)
 
     objects = SourceManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["cities"])
 
     class Meta:
         ordering = ["title"]
@@ -159,7 +159,7 @@ class Theme(models.Model):
     )
 
     objects = ThemeManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory()
 
     class Meta:
         ordering = ["field", "name"]
@@ -261,7 +261,7 @@ class Network(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="networks", blank=True)
 
     objects = NetworkManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
     # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
     review_children = ("memberships",)
 
@@ -375,7 +375,7 @@ class Membership(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="memberships", blank=True)
 
     objects = MembershipManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["network__name", "city__name"]
@@ -511,7 +511,7 @@ class Agreement(CatalogueRecord):
     )
 
     objects = AgreementManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
     # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
     review_children = ("parties",)
 
@@ -585,7 +585,7 @@ class AgreementParty(models.Model):
     sources = models.ManyToManyField(Source, related_name="agreement_parties", blank=True)
 
     objects = AgreementPartyManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["agreement", "year", "city__name"]
@@ -729,7 +729,7 @@ class Twinning(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="twinnings", blank=True)
 
     objects = TwinningManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
 
     class Meta:
         ordering = ["city_a__name", "city_b__name"]
@@ -895,7 +895,7 @@ class Activity(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="activities", blank=True)
 
     objects = ActivityManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["partner_cities", "themes", "sources"])
 
     class Meta:
         ordering = ["-start_year", "title"]

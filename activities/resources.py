@@ -17,7 +17,7 @@ from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 from cities.models import City
 from citydiplo import review
 from citydiplo.admin import REASON_MAX_LENGTH, can_publish
-from citydiplo.records import ReviewState
+from citydiplo.records import ReviewState, hold_history, write_history
 
 from .models import Membership, Network, Source, Theme, Twinning
 
@@ -130,6 +130,9 @@ class CatalogueResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
         instance._change_reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
+        # One history row per row, with its links: written by save_m2m.
+        instance._history_type = "+" if instance._state.adding else "~"
+        hold_history(instance)
 
     def do_instance_save(self, instance, is_create):
         if getattr(instance, "_review_before", None) is not None:
@@ -139,7 +142,10 @@ class CatalogueResource(resources.ModelResource):
     def save_m2m(self, instance, row, **kwargs):
         before = getattr(instance, "_review_before", None)
         if before is None:
-            return super().save_m2m(instance, row, **kwargs)
+            super().save_m2m(instance, row, **kwargs)
+            if instance.pk is not None:
+                write_history(instance, getattr(instance, "_history_type", "~"))
+            return
         after = None
         try:
             with transaction.atomic():

@@ -17,9 +17,9 @@ from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from citydiplo.records import (
+    CatalogueHistory,
     CatalogueQuerySet,
     CatalogueRecord,
     choice_constraint,
@@ -171,7 +171,7 @@ class City(CatalogueRecord):
     notes = models.TextField(blank=True)
 
     objects = CityManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory()
 
     class Meta:
         ordering = ["name", "country"]

@@ -4,6 +4,8 @@ chief editors), history with reasons, slugs filled from names, the sources rule.
 Each app's admin.py builds its admins on these classes.
 """
 
+import dataclasses
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
@@ -15,10 +17,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import review
 from .models import PendingChange
-from .records import CatalogueRecord, ReviewState
+from .records import CatalogueRecord, ReviewState, hold_history, write_history
 
 REASON_MAX_LENGTH = 100  # simple-history's history_change_reason column
 
@@ -102,6 +105,44 @@ class CatalogueAdminForm(CatalogueForm):
     )
 
 
+# Bookkeeping columns a history screen does not list as changes.
+HISTORY_HIDDEN = {"updated_at", "version"}
+
+
+class LabelledChanges(HistoricalRecordContextHelper):
+    """A history row's changes as an editor reads them: field labels, choice labels
+    ("Twin town", not `twin_town`), yes/no, linked records by name."""
+
+    def context_for_delta_changes(self, delta):
+        changes = [c for c in delta.changes if c.field not in HISTORY_HIDDEN]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.many_to_many:
+            return super().prepare_delta_change_value(change, value)
+        if value is None or value == "":
+            return "—"
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(field, models.BooleanField):
+            return "yes" if value else "no"
+        return super().prepare_delta_change_value(change, value)
+
+
+def historical_links(model, version_id):
+    """{m2m field name: [pks]} as history row `version_id` recorded them."""
+    tracker = getattr(model, "_history", None)
+    if tracker is None:
+        return {}
+    links = {}
+    for field in model.history.model._history_m2m_fields:
+        rows = tracker.m2m_models[field].objects.filter(history_id=version_id)
+        target = field.m2m_reverse_field_name() + "_id"
+        links[field.name] = list(rows.values_list(target, flat=True))
+    return links
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every save is recorded by simple-history with its user and an optional reason.
 
@@ -115,7 +156,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
         models.URLField: {"widget": widgets.AdminURLFieldWidget, "assume_scheme": "https"}
     }
     save_on_top = True
-    history_list_display = ["history_change_reason"]
+    history_list_display = []  # the reason has its own column in simple-history's table
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChanges(self.model, historical_record)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """On a revert screen, the form starts from the links the version had."""
+        form = super().get_form(request, obj, change, **kwargs)
+        version = getattr(request, "_history_version", None)
+        if version is None:
+            return form
+        links = historical_links(self.model, version)
+
+        def __init__(self, *args, **kwargs):
+            form.__init__(self, *args, **kwargs)
+            self.initial.update({name: pks for name, pks in links.items() if name in self.fields})
+
+        return type(form.__name__, (form,), {"__init__": __init__})
 
     # Changes to what the public sees wait for review (cities/review.py) ---------------
 
@@ -205,7 +263,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if not self.can_revert(request):
                 raise PermissionDenied
             request._history_revert = True
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        request._history_version = version_id
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        reverted = getattr(request, "_reverted", None)
+        if reverted is not None:  # saved with its links: now its one history row
+            write_history(reverted)
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -218,14 +281,29 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if not reason and getattr(request, "_history_revert", False):
             reason = "Reverted to an earlier version"
         obj._change_reason = reason or None
+        # One history row per save, written once the links are saved too
+        # (save_related, or history_form_view for a revert).
+        hold_history(obj)
+        if getattr(request, "_history_revert", False):
+            request._reverted = obj
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        write_history(form.instance, "~" if change else "+")
 
     def save_formset(self, request, form, formset, change):
         reason = form.cleaned_data.get("change_reason") or None
         for inline_form in formset.forms:
             inline_form.instance._change_reason = reason
             inline_form.instance._history_user = request.user
+            if not formset.can_delete or not formset._should_delete_form(inline_form):
+                hold_history(inline_form.instance)
         super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            write_history(obj, "+")
+        for obj, _fields in formset.changed_objects:
+            write_history(obj, "~")
 
 
 class ReviewAdmin(HistoryAdmin):

@@ -6,6 +6,7 @@ Lives in `cities` because it is the app every other app already depends on.
 from django.db import models
 from django.utils import timezone
 from django.utils.text import smart_split
+from simple_history.models import HistoricalRecords
 
 
 class ReviewState(models.TextChoices):
@@ -106,3 +107,34 @@ def format_partial_date(year, date, precision):
     if date and precision == DatePrecision.MONTH:
         return f"{date:%B %Y}"
     return str(year) if year else ""
+
+
+class CatalogueHistory(HistoricalRecords):
+    """simple-history's HistoricalRecords, reachable from its model (`_history`), so a
+    save and its links can be written as one history row (`hold_history`,
+    `write_history`) instead of one for the save and one per link change.
+
+    Give `m2m_fields` to keep a record's links (sources, themes, partner cities) in
+    each history row: a revert then restores them.
+    """
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._history = self
+
+
+def hold_history(obj):
+    """Write no history row for `obj` until `write_history` (its links are pending)."""
+    if getattr(type(obj), "_history", None) is not None:
+        obj.skip_history_when_saving = True
+
+
+def write_history(obj, history_type="~"):
+    """One history row for `obj` as it now is, its links included."""
+    tracker = getattr(type(obj), "_history", None)
+    if tracker is None:
+        return
+    if hasattr(obj, "skip_history_when_saving"):
+        del obj.skip_history_when_saving
+    tracker.create_historical_record(obj, history_type)

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .models import PendingChange, PendingChangeStatus
+from .records import hold_history, write_history
 
 # Columns that are bookkeeping, not what a record says.
 NOT_STATE = {"created_at", "updated_at", "version"}
@@ -60,7 +61,7 @@ def own_fields(model, exclude=()):
 def many_fields(model):
     """Forward many-to-many fields, and reverse ones through an automatic table (a
     city's sources are Source.cities seen from the city)."""
-    fields = [f for f in model._meta.many_to_many]
+    fields = [f for f in model._meta.many_to_many if f.remote_field.through._meta.auto_created]
     fields += [
         f for f in model._meta.related_objects if f.many_to_many and f.through._meta.auto_created
     ]
@@ -129,9 +130,11 @@ def apply_state(obj, state, *, user=None, reason=None):
     _set_fields(obj, state["fields"])
     obj._history_user = user
     obj._change_reason = reason
+    hold_history(obj)
     obj.save()
     for name, pks in state["links"].items():
         getattr(obj, name).set(pks)
+    write_history(obj)
     for relation in children_relations(model):
         name = relation.get_accessor_name()
         if name not in state["children"]:
@@ -147,9 +150,12 @@ def apply_state(obj, state, *, user=None, reason=None):
             child = child or child_model(**{relation.field.name: obj})
             _set_fields(child, row["fields"])
             child._history_user, child._change_reason = user, reason
+            adding = child.pk is None
+            hold_history(child)
             child.save()
             for link, pks in row["links"].items():
                 getattr(child, link).set(pks)
+            write_history(child, "+" if adding else "~")
 
 
 # Showing a change ---------------------------------------------------------------------

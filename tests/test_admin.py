@@ -448,7 +448,7 @@ def test_only_a_chief_editor_reverts(editor, chief_editor, rome_and_paris, sourc
         city_a=rome, city_b=paris, start_year=1956, review_state="draft"
     )
     twinning.sources.add(source)
-    first_version = twinning.history.get()
+    first_version = twinning.history.first()  # with its source (links are history too)
     twinning.start_year = 1955
     twinning.save()
     revert_url = reverse(
