@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import F
 
 from citydiplo.models import PendingChange, PendingChangeStatus
 
@@ -56,7 +57,7 @@ def fixture_key(label, fields):
 
 
 # Columns a load never compares: its own bookkeeping, rewritten on every save.
-UNTRACKED = {"created_at", "updated_at"}
+UNTRACKED = {"created_at", "updated_at", "version"}
 
 
 @dataclass
@@ -180,8 +181,18 @@ class CatalogueLoader:
                 self.keep(model, label, key, fields, instance, concrete, deferred, many)
         changed = self.changed(model, to_update, concrete)
         if changed:
-            names = [f.name for f in concrete if not f.primary_key and f.name != "created_at"]
+            names = [
+                f.name
+                for f in concrete
+                if not f.primary_key and f.name not in ("created_at", "version")
+            ]
             model._default_manager.bulk_update(changed, names, batch_size=BATCH_SIZE)
+            if any(f.name == "version" for f in concrete):  # an open form is now stale
+                pks = [instance.pk for instance in changed]
+                for start in range(0, len(pks), BATCH_SIZE):
+                    model._default_manager.filter(pk__in=pks[start : start + BATCH_SIZE]).update(
+                        version=F("version") + 1
+                    )
         kept_keys = {k.key for k in self.kept if k.label == label}
         rows = [fields for fields in rows if fixture_key(label, fields) not in kept_keys]
         if deferred:  # foreign keys to the same model (a network merged into another)

@@ -16,6 +16,7 @@ from citydiplo.records import (
     CatalogueRecord,
     DatePrecision,
     ReviewState,
+    Versioned,
     choice_constraint,
     format_partial_date,
     review_state_constraint,
@@ -89,7 +90,7 @@ class SourceManager(models.Manager):
         return self.get(key=key)
 
 
-class Source(models.Model):
+class Source(Versioned):
     key = models.SlugField(
         max_length=120, unique=True, help_text="Short handle, e.g. wiki-coventry."
     )
@@ -150,7 +151,7 @@ class ThemeManager(models.Manager.from_queryset(ThemeQuerySet)):
         return self.get(slug=slug)
 
 
-class Theme(models.Model):
+class Theme(Versioned):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -571,7 +572,7 @@ class AgreementPartyManager(models.Manager):
         return self.get(agreement__slug=agreement_slug, city__slug=city_slug, action=action)
 
 
-class AgreementParty(models.Model):
+class AgreementParty(Versioned):
     """A city's action on an agreement, like a line of a treaty status table."""
 
     agreement = models.ForeignKey(Agreement, models.CASCADE, related_name="parties")

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 from simple_history.admin import SimpleHistoryAdmin
@@ -97,12 +98,61 @@ class CatalogueForm(forms.ModelForm):
 
 
 class CatalogueAdminForm(CatalogueForm):
+    """The admin's form: a reason for the history, and the version it was opened on.
+
+    Optimistic locking: a save based on a version someone has changed since is refused
+    with a link to the current version, instead of silently overwriting it.
+    """
+
     change_reason = forms.CharField(
         label="Reason for this change",
         max_length=REASON_MAX_LENGTH,
         required=False,
         help_text="Optional; kept in the record's history.",
     )
+    based_on_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and hasattr(self.instance, "version"):
+            self.initial.setdefault("based_on_version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        base = cleaned.get("based_on_version")
+        if base is not None and self.instance.pk is not None:
+            self.refuse_if_stale(base)
+        return cleaned
+
+    def refuse_if_stale(self, base):
+        model = type(self.instance)
+        # Locked until this save commits (PostgreSQL; SQLite writes one at a time), so
+        # two saves of version 3 cannot both pass.
+        current = (
+            model._default_manager.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current is None or current == base:
+            return
+        latest = model.history.select_related("history_user").first()
+        who = ""
+        if latest is not None:
+            user = latest.history_user.get_username() if latest.history_user else "a load or import"
+            who = f" by {user} at {timezone.localtime(latest.history_date):%Y-%m-%d %H:%M}"
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.instance.pk])
+        raise forms.ValidationError(
+            format_html(
+                "This record was changed{} after you opened it, so your changes were not "
+                "saved (they would have overwritten that change). "
+                '<a href="{}">Open the current version</a> and make your changes again.',
+                who,
+                url,
+            ),
+            code="stale",
+        )
 
 
 # Bookkeeping columns a history screen does not list as changes.
@@ -169,9 +219,17 @@ class HistoryAdmin(SimpleHistoryAdmin):
             return form
         links = historical_links(self.model, version)
 
+        current = (
+            self.model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            if obj is not None and hasattr(self.model, "version")
+            else None
+        )
+
         def __init__(self, *args, **kwargs):
             form.__init__(self, *args, **kwargs)
             self.initial.update({name: pks for name, pks in links.items() if name in self.fields})
+            if current is not None:  # a revert replaces the current version
+                self.initial["based_on_version"] = current
 
         return type(form.__name__, (form,), {"__init__": __init__})
 

@@ -43,7 +43,26 @@ class CatalogueQuerySet(models.QuerySet):
         return self.filter(review_state=ReviewState.PUBLISHED)
 
 
-class CatalogueRecord(models.Model):
+class Versioned(models.Model):
+    """A record with a version number, raised by every save, so that a form opened on
+    version 3 can tell it is saving over someone else's version 4 (the admin refuses
+    such a save: citydiplo/admin.py, CatalogueForm)."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version"}
+        super().save(*args, **kwargs)
+
+
+class CatalogueRecord(Versioned):
     """Abstract base of cities, networks, memberships, agreements, twinnings, activities."""
 
     review_state = models.CharField(
@@ -115,8 +134,12 @@ class CatalogueHistory(HistoricalRecords):
     `write_history`) instead of one for the save and one per link change.
 
     Give `m2m_fields` to keep a record's links (sources, themes, partner cities) in
-    each history row: a revert then restores them.
+    each history row: a revert then restores them. The version number is not history:
+    a revert must not take it back.
     """
+
+    def __init__(self, *args, excluded_fields=None, **kwargs):
+        super().__init__(*args, excluded_fields=[*(excluded_fields or []), "version"], **kwargs)
 
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)

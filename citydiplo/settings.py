@@ -134,6 +134,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two editors saving at once: each write transaction takes SQLite's write lock when
+    # it begins (IMMEDIATE) and waits up to 20 s for it, instead of failing with
+    # "database is locked" when two transactions that have read both try to write.
+    # WAL lets pages be read while an editor writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the
