@@ -33,7 +33,9 @@ NETWORK_COLUMNS = [
     Column("region_covered", lambda n: n.region_covered, "Where its members are, in words."),
     Column("founded_year", lambda n: n.founded_year, "Year founded."),
     Column("founded_on", lambda n: n.founded_on, "Exact founding date, when a source gives it."),
-    Column("closed_year", lambda n: n.closed_year, "Year closed or merged; empty if active."),
+    Column(
+        "closed_year", lambda n: n.public_closed_year, "Year closed or merged; empty if active."
+    ),
     Column("merged_into", lambda n: slug_of(n.merged_into), "Slug of the network it merged into."),
     Column("headquarters", lambda n: slug_of(n.headquarters), "City slug of the headquarters."),
     Column("headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."),

@@ -319,7 +319,21 @@ class Network(CatalogueRecord):
 
     @property
     def is_active(self):
-        return self.closed_year is None
+        """Active as the public sees it: a closure by merging into a network still in
+        draft is not shown (it would name, by its absence, an unpublished record)."""
+        return self.closed_year is None or self.merged_into_is_draft
+
+    @property
+    def merged_into_is_draft(self):
+        return self.merged_into_id is not None and not self.merged_into.is_published
+
+    @property
+    def public_closed_year(self):
+        return None if self.is_active else self.closed_year
+
+    @property
+    def public_closed_on(self):
+        return None if self.is_active else self.closed_on
 
     @property
     def founded_display(self):
@@ -821,7 +835,14 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("title", "slug", "summary", "other_partners", "lead_city__name")
+    # A draft lead city's name finds nothing (it would reveal the draft).
+    SEARCH_FIELDS = (
+        "title",
+        "slug",
+        "summary",
+        "other_partners",
+        ("lead_city__name", Q(lead_city__review_state=ReviewState.PUBLISHED)),
+    )
 
     def search(self, q):
         """Activities with every word of `q` in title, slug, summary, partners or lead city."""

@@ -33,6 +33,10 @@ def search_words(queryset, q, fields):
     for word in words[:SEARCH_MAX_WORDS]:
         condition = models.Q()
         for field in fields:
+            if isinstance(field, tuple):  # (lookup, the condition it counts under)
+                field, only_if = field
+                condition |= models.Q(**{f"{field}__icontains": word}) & only_if
+                continue
             condition |= models.Q(**{f"{field}__icontains": word})
         queryset = queryset.filter(condition)
     return queryset
