@@ -89,7 +89,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: security headers on responses refused before the rest ran (bad Host).
+    "citydiplo.middleware.HeadersOnEarlyResponses",
     "django.middleware.security.SecurityMiddleware",
+    "citydiplo.middleware.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
