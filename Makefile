@@ -15,7 +15,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+# Test-only JavaScript (axe-core for the accessibility audit), pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 migrate: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput

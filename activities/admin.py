@@ -25,6 +25,7 @@ from .models import (
     Activity,
     Agreement,
     AgreementParty,
+    ConflictingValue,
     Membership,
     Network,
     Source,
@@ -127,6 +128,16 @@ class NetworkAdmin(ReviewAdmin):
     inlines = [MembershipInline]
 
 
+class ConflictingValueInline(admin.TabularInline):
+    """Other values sources give for the record's fields, each with its own sources."""
+
+    model = ConflictingValue
+    form = CatalogueForm
+    fields = ["field", "value", "sources", "notes"]
+    autocomplete_fields = ["sources"]
+    extra = 0
+
+
 @admin.register(Membership)
 class MembershipAdmin(CatalogueImportMixin, ReviewAdmin):
     resource_classes = [MembershipResource]
@@ -137,6 +148,7 @@ class MembershipAdmin(CatalogueImportMixin, ReviewAdmin):
     list_select_related = ["city", "network"]
     date_hierarchy = "created_at"
     ordering = ["network__name", "city__name"]
+    inlines = [ConflictingValueInline]
 
 
 # Agreements and their parties --------------------------------------------------------
@@ -175,6 +187,7 @@ class AgreementPartyAdmin(HistoryAdmin):
     list_select_related = ["city", "agreement"]
     date_hierarchy = "date"
     ordering = ["agreement__title", "city__name"]
+    inlines = [ConflictingValueInline]
 
     def view_on_site(self, obj):
         return obj.agreement.get_absolute_url() if obj.agreement.is_published else None
@@ -231,6 +244,7 @@ class TwinningAdmin(CatalogueImportMixin, ReviewAdmin):
     list_select_related = ["city_a", "city_b"]
     date_hierarchy = "created_at"
     ordering = ["city_a__name", "city_b__name"]
+    inlines = [ConflictingValueInline]
 
 
 # Other activities ---------------------------------------------------------------------

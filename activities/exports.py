@@ -4,9 +4,17 @@ The streaming writer is citydiplo/exports.py; the columns are documented in
 docs/exports.md. Keep names and order stable: researchers' scripts depend on them.
 """
 
+import csv
+import io
+
+from django.http import HttpResponse
+from django.utils import timezone
+
 from cities.regions import region_of
 from citydiplo.exports import Column
 from citydiplo.records import public
+
+from .models import ConflictingValue
 
 
 def slug_of(record):
@@ -58,6 +66,14 @@ AGREEMENT_COLUMNS = [
     Column("status", lambda a: a.status, "in_force, expired, terminated, suspended, unknown."),
     Column("status_year", lambda a: a.status_year, "Year of the current status."),
     Column("party_count", lambda a: a.party_count, "Published cities with an action on it."),
+    Column(
+        "parties_reported",
+        lambda a: a.parties_reported,
+        "How many parties the instrument's own list (or the fullest source) names.",
+    ),
+    Column(
+        "parties_reported_year", lambda a: a.parties_reported_year, "Year of the reported number."
+    ),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
     Column("text_url", lambda a: a.text_url, "Link to the text."),
 ]
@@ -107,7 +123,23 @@ TWINNING_COLUMNS = [
     Column(
         "themes", theme_slugs, "Theme slugs (CSV: separated by '; ').", "themes__slug", many=True
     ),
+    Column(
+        "other_values",
+        lambda t: [value.as_export() for value in t.conflicting_values.all()],
+        "Values other sources give for a field (CSV: 'field=value (source keys)', separated "
+        "by '; '; JSON: objects with field, value, sources and notes).",
+        bulk=lambda twinnings: other_values_by_pk(twinnings, "twinning"),
+    ),
 ]
+
+
+def other_values_by_pk(queryset, owner):
+    """{record pk: [its conflicting values for export]} for every record of `queryset`."""
+    values = ConflictingValue.objects.filter(**{f"{owner}__in": queryset.values("pk")})
+    return {
+        pk: [value.as_export() for value in group] for pk, group in values.grouped_by(owner).items()
+    }
+
 
 ACTIVITY_COLUMNS = [
     Column("slug", lambda a: a.slug, "Stable identifier, also the end of the record's URL."),
@@ -153,3 +185,15 @@ CITY_COLUMNS = [
     Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
     Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
 ]
+
+
+def table_response(header, rows, *, name):
+    """A small computed table (the analysis page's) as a CSV download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

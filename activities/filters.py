@@ -25,11 +25,13 @@ from citydiplo.records import ReviewState
 
 from . import facets
 from .models import (
+    DISPUTED_FIELDS,
     Activity,
     ActivityKind,
     Agreement,
     AgreementKind,
     AgreementStatus,
+    DisputedField,
     Field,
     Membership,
     Network,
@@ -41,6 +43,7 @@ from .models import (
 )
 
 Facet = generic.Facet
+TWINNING_DISPUTES = DISPUTED_FIELDS["twinning"]
 
 
 def choice(choices, label):
@@ -243,6 +246,15 @@ class TwinningFilterSet(CatalogueFilterSet):
         label="Region (either side)",
         empty_label="Any",
     )
+    disputed = django_filters.ChoiceFilter(
+        choices=[
+            *((field, DisputedField(field).label) for field in TWINNING_DISPUTES),
+            ("any", "Any of these"),
+        ],
+        method="filter_disputed",
+        label="Sources disagree on",
+        empty_label="Any or none",
+    )
     ordering = ordering_filter(
         ("city_a__name", "city_a", "City"),
         ("city_a__country", "country_a", "Country"),
@@ -281,6 +293,9 @@ class TwinningFilterSet(CatalogueFilterSet):
     def filter_region(self, queryset, name, value):
         codes = countries_in(value)
         return queryset.filter(Q(city_a__country__in=codes) | Q(city_b__country__in=codes))
+
+    def filter_disputed(self, queryset, name, value):
+        return queryset.disputed(None if value == "any" else value)
 
 
 class ActivityFilterSet(ThemedFilterSet):

@@ -42,17 +42,35 @@ NATURAL_KEYS = {
     "activities.agreementparty": ("agreement__slug", "city__slug", "action"),
     "activities.twinning": ("city_a__slug", "city_b__slug"),
     "activities.activity": ("slug",),
+    "activities.conflictingvalue": (
+        "twinning__city_a__slug",
+        "twinning__city_b__slug",
+        "membership__network__slug",
+        "membership__city__slug",
+        "party__agreement__slug",
+        "party__city__slug",
+        "party__action",
+        "field",
+        "value",
+    ),
 }
 BATCH_SIZE = 500
 
 
 def fixture_key(label, fields):
-    """The natural key of a fixture object, from its fields."""
-    key = []
+    """The natural key of a fixture object, from its fields.
+
+    A foreign key's lookups take its natural key's parts in order (a conflicting value's
+    twinning is `twinning__city_a__slug`, `twinning__city_b__slug`); an empty one is None.
+    """
+    key, taken = [], {}
     for lookup in NATURAL_KEYS[label]:
         name, _, rest = lookup.partition("__")
         value = fields[name]
-        key.append(value[0] if rest else value)
+        if rest:
+            position = taken[name] = taken.get(name, -1) + 1
+            value = value[position] if value else None
+        key.append(value)
     return tuple(key)
 
 

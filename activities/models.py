@@ -1,10 +1,14 @@
 """The instruments of city diplomacy: networks and memberships, agreements and their
 parties, twinnings, other activities, and the themes and sources they cite."""
 
+import datetime
+import re
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
@@ -51,6 +55,15 @@ def year_not_after(model_name, earlier, later):
     )
 
 
+def conflicting_values_with_sources():
+    """Prefetch a record's conflicting values, each with its sources."""
+    return Prefetch("conflicting_values", ConflictingValue.objects.prefetch_related("sources"))
+
+
+def other_values(record, field):
+    return [value for value in record.conflicting_values.all() if value.field == field]
+
+
 def check_partial_date(errors, year_name, year, date_name, date, precision_name, precision):
     """Shared clean() rules for a (year, exact date, precision) triple."""
     today = timezone.localdate()
@@ -59,12 +72,19 @@ def check_partial_date(errors, year_name, year, date_name, date, precision_name,
     if date:
         if date > today:
             errors[date_name] = "This date is in the future."
-        if year and date.year != year:
-            errors[date_name] = f"The date is in {date.year}, the year says {year}."
+        check_year_of_date(errors, year_name, year, date_name, date)
         if not precision:
             errors[precision_name] = "Say whether the source gives the month or the day."
     elif precision in (DatePrecision.MONTH, DatePrecision.DAY):
         errors[date_name] = "A month or day precision needs the date."
+
+
+def check_year_of_date(errors, year_name, year, date_name, date):
+    """clean() rule: a date comes with its year, and they agree."""
+    if date and not year:
+        errors[year_name] = "Give the year of the date too."
+    elif date and date.year != year:
+        errors[date_name] = f"The date is in {date.year}, the year says {year}."
 
 
 class Field(models.TextChoices):
@@ -202,6 +222,7 @@ class NetworkQuerySet(CatalogueQuerySet):
                 "memberships",
                 Membership.objects.published()
                 .select_related("city")
+                .prefetch_related(conflicting_values_with_sources())
                 .order_by("city__country", "city__name"),
                 to_attr="published_memberships",
             ),
@@ -310,6 +331,8 @@ class Network(CatalogueRecord):
             "closed_precision",
             self.closed_precision,
         )
+        if self.member_count_year and self.member_count_year > timezone.localdate().year:
+            errors["member_count_year"] = "This year is in the future."
         if self.founded_year and self.closed_year and self.closed_year < self.founded_year:
             errors["closed_year"] = "A network cannot close before it was founded."
         if self.merged_into_id and self.merged_into_id == self.pk:
@@ -364,6 +387,13 @@ class MembershipQuerySet(CatalogueQuerySet):
             )
         )
 
+    def disputed(self, field=None):
+        """Memberships for which a source gives another value (of `field`, if given)."""
+        values = ConflictingValue.objects.filter(membership=OuterRef("pk"))
+        if field:
+            values = values.filter(field=field)
+        return self.filter(Exists(values))
+
 
 class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_by_natural_key(self, network_slug, city_slug):
@@ -391,6 +421,8 @@ class Membership(CatalogueRecord):
 
     objects = MembershipManager()
     history = CatalogueHistory(m2m_fields=["sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["network__name", "city__name"]
@@ -428,6 +460,15 @@ class Membership(CatalogueRecord):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def other_joined_years(self):
+        """Join years other sources give (from prefetched conflicting values)."""
+        return other_values(self, DisputedField.JOINED_YEAR)
+
+    @property
+    def other_left_years(self):
+        return other_values(self, DisputedField.LEFT_YEAR)
+
 
 # Agreements and their parties --------------------------------------------------------
 
@@ -462,6 +503,7 @@ class AgreementQuerySet(CatalogueQuerySet):
                 "parties",
                 AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
                 .select_related("city")
+                .prefetch_related(conflicting_values_with_sources())
                 .order_by("date", "year", "city__name"),
                 to_attr="published_parties",
             ),
@@ -518,6 +560,14 @@ class Agreement(CatalogueRecord):
     status_on = models.DateField("status since", null=True, blank=True)
     summary = models.TextField(blank=True)
     text_url = models.URLField("link to the text", max_length=1000, blank=True)
+    parties_reported = models.PositiveIntegerField(
+        "reported number of parties",
+        null=True,
+        blank=True,
+        help_text="How many cities the instrument's own list (or the fullest source) "
+        "names; the parties recorded here may be fewer.",
+    )
+    parties_reported_year = year_field("year of the reported number")
     themes = models.ManyToManyField(Theme, related_name="agreements", blank=True)
     notes = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, related_name="agreements", blank=True)
@@ -564,8 +614,15 @@ class Agreement(CatalogueRecord):
         )
         if self.status_on and self.status_on > timezone.localdate():
             errors["status_on"] = "This date is in the future."
+        if self.status_year and self.status_year > timezone.localdate().year:
+            errors["status_year"] = "This year is in the future."
+        check_year_of_date(errors, "status_year", self.status_year, "status_on", self.status_on)
         if self.signed_year and self.status_year and self.status_year < self.signed_year:
             errors["status_year"] = "The status cannot change before the agreement was signed."
+        if self.parties_reported_year and self.parties_reported_year > timezone.localdate().year:
+            errors["parties_reported_year"] = "This year is in the future."
+        if self.parties_reported is not None and not self.parties_reported_year:
+            errors["parties_reported_year"] = "Say in which year the number was reported."
         if errors:
             raise ValidationError(errors)
 
@@ -601,6 +658,8 @@ class AgreementParty(Versioned):
 
     objects = AgreementPartyManager()
     history = CatalogueHistory(m2m_fields=["sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["agreement", "year", "city__name"]
@@ -631,12 +690,19 @@ class AgreementParty(Versioned):
         if self.date:
             if self.date > timezone.localdate():
                 errors["date"] = "This date is in the future."
-            if self.year and self.year != self.date.year:
+            if not self.year:
+                errors["year"] = "Give the year of the date too."
+            elif self.year != self.date.year:
                 errors["date"] = f"The date is in {self.date.year}, the year says {self.year}."
         if self.year and self.year > timezone.localdate().year:
             errors["year"] = "This year is in the future."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def other_years(self):
+        """Years of the action other sources give (from prefetched conflicting values)."""
+        return other_values(self, DisputedField.YEAR)
 
 
 # Twinnings ----------------------------------------------------------------------------
@@ -708,7 +774,16 @@ class TwinningQuerySet(CatalogueQuerySet):
         return search_words(self, q, self.SEARCH_FIELDS)
 
     def for_detail(self):
-        return self.select_related("city_a", "city_b").prefetch_related("themes", "sources")
+        return self.select_related("city_a", "city_b").prefetch_related(
+            "themes", "sources", conflicting_values_with_sources()
+        )
+
+    def disputed(self, field=None):
+        """Twinnings for which a source gives another value (of `field`, if given)."""
+        values = ConflictingValue.objects.filter(twinning=OuterRef("pk"))
+        if field:
+            values = values.filter(field=field)
+        return self.filter(Exists(values))
 
 
 class TwinningManager(models.Manager.from_queryset(TwinningQuerySet)):
@@ -745,6 +820,8 @@ class Twinning(CatalogueRecord):
 
     objects = TwinningManager()
     history = CatalogueHistory(m2m_fields=["themes", "sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["city_a__name", "city_b__name"]
@@ -804,6 +881,7 @@ class Twinning(CatalogueRecord):
             errors["status_on"] = "This date is in the future."
         if self.status_year and self.status_year > timezone.localdate().year:
             errors["status_year"] = "This year is in the future."
+        check_year_of_date(errors, "status_year", self.status_year, "status_on", self.status_on)
         if self.start_year and self.status_year and self.status_year < self.start_year:
             errors["status_year"] = "The status cannot change before the twinning started."
         if self.start_on and self.status_on and self.status_on < self.start_on:
@@ -912,7 +990,12 @@ class Activity(CatalogueRecord):
     themes = models.ManyToManyField(Theme, related_name="activities", blank=True)
     summary = models.TextField(blank=True)
     budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    budget_currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217, e.g. EUR.")
+    budget_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use the ISO 4217 code, e.g. EUR.")],
+        help_text="ISO 4217, e.g. EUR.",
+    )
     notes = models.TextField(blank=True)
     sources = models.ManyToManyField(Source, related_name="activities", blank=True)
 
@@ -990,6 +1073,240 @@ class Activity(CatalogueRecord):
     @property
     def end_display(self):
         return format_partial_date(self.end_year, self.end_on, self.end_precision)
+
+
+# Conflicting sources ------------------------------------------------------------------
+
+
+class DisputedField(models.TextChoices):
+    """The fields whose value sources may dispute, by the kind of record they belong to."""
+
+    START = "start", "Start date"
+    STATUS = "status", "Status"
+    KIND = "kind", "Kind"
+    JOINED_YEAR = "joined_year", "Year joined"
+    LEFT_YEAR = "left_year", "Year left"
+    YEAR = "year", "Year of the action"
+
+
+DISPUTED_FIELDS = {
+    "twinning": (DisputedField.START, DisputedField.STATUS, DisputedField.KIND),
+    "membership": (DisputedField.JOINED_YEAR, DisputedField.LEFT_YEAR),
+    "party": (DisputedField.YEAR,),
+}
+PARTIAL_DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def parse_partial_date(text):
+    """'1960', '1960-10' or '1960-10-08' -> (year, date or None, precision).
+
+    Raises ValueError for anything else, or a month or day that does not exist.
+    """
+    match = PARTIAL_DATE_RE.fullmatch(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    if month is None:
+        return int(year), None, DatePrecision.YEAR
+    try:
+        date = datetime.date(int(year), int(month), int(day or 1))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+    return int(year), date, DatePrecision.DAY if day else DatePrecision.MONTH
+
+
+class ConflictingValueQuerySet(models.QuerySet):
+    def grouped_by(self, owner):
+        """{owner id: [its conflicting values, with their sources]} for `owner`
+        ('twinning', 'membership' or 'party'), in two queries."""
+        grouped = {}
+        values = self.filter(**{f"{owner}__isnull": False}).prefetch_related(
+            Prefetch("sources", Source.objects.only("key", "title", "url", "publisher"))
+        )
+        for value in values.order_by("field", "value"):
+            grouped.setdefault(getattr(value, f"{owner}_id"), []).append(value)
+        return grouped
+
+
+class ConflictingValue(models.Model):
+    """Another value a source gives for one field of a record, beside the one it uses.
+
+    Sources disagree (Rome and Paris twinned on 30 January 1956 according to Le Monde,
+    on 9 April 1956 according to others): the record keeps the value it uses with its
+    sources, and each other value is kept here with its own.
+    """
+
+    twinning = models.ForeignKey(
+        Twinning, models.CASCADE, null=True, blank=True, related_name="conflicting_values"
+    )
+    membership = models.ForeignKey(
+        Membership, models.CASCADE, null=True, blank=True, related_name="conflicting_values"
+    )
+    party = models.ForeignKey(
+        AgreementParty,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="conflicting_values",
+        verbose_name="agreement party",
+    )
+    field = models.CharField(max_length=20, choices=DisputedField.choices)
+    value = models.CharField(
+        "other value",
+        max_length=200,
+        help_text="As the source gives it: a date as YYYY, YYYY-MM or YYYY-MM-DD, a year, "
+        "or a status or kind from the record's own choices.",
+    )
+    notes = models.TextField(blank=True)
+    sources = models.ManyToManyField(Source, related_name="conflicting_values")
+
+    objects = ConflictingValueQuerySet.as_manager()
+    history = CatalogueHistory(m2m_fields=["sources"])
+
+    class Meta:
+        ordering = ["field", "value"]
+        verbose_name = "conflicting value"
+        verbose_name_plural = "conflicting values"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(twinning__isnull=False, membership__isnull=True, party__isnull=True)
+                | Q(twinning__isnull=True, membership__isnull=False, party__isnull=True)
+                | Q(twinning__isnull=True, membership__isnull=True, party__isnull=False),
+                name="conflictingvalue_one_record",
+                violation_error_message="Name one record: a twinning, a membership or a party.",
+            ),
+            choice_constraint("conflictingvalue", "field", DisputedField),
+            models.CheckConstraint(condition=~Q(value=""), name="conflictingvalue_value_not_empty"),
+            *(
+                models.UniqueConstraint(
+                    fields=[owner, "field", "value"],
+                    condition=Q(**{f"{owner}__isnull": False}),
+                    name=f"conflictingvalue_unique_{owner}_value",
+                    violation_error_message="This record already has this other value.",
+                )
+                for owner in DISPUTED_FIELDS
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.record}: {self.get_field_display().lower()} {self.value_display}"
+
+    def get_absolute_url(self):
+        record = self.record
+        if isinstance(record, AgreementParty):
+            record = record.agreement
+        return record.get_absolute_url() if record else ""
+
+    @property
+    def owner(self):
+        """'twinning', 'membership' or 'party': the kind of record it belongs to."""
+        for owner in DISPUTED_FIELDS:
+            if getattr(self, f"{owner}_id") is not None or getattr(self, owner, None):
+                return owner
+        return ""
+
+    @property
+    def record(self):
+        owner = self.owner
+        return getattr(self, owner) if owner else None
+
+    def clean(self):
+        owners = [o for o in DISPUTED_FIELDS if getattr(self, f"{o}_id") or getattr(self, o)]
+        if len(owners) != 1:
+            raise ValidationError("Name one record: a twinning, a membership or a party.")
+        (owner,) = owners
+        if self.field and self.field not in DISPUTED_FIELDS[owner]:
+            allowed = ", ".join(DISPUTED_FIELDS[owner])
+            raise ValidationError({"field": f"A {owner}'s disputed field is one of: {allowed}."})
+        if not self.field or not self.value:
+            return
+        try:
+            parsed = self.parsed_value()
+        except ValueError as exc:
+            raise ValidationError({"value": str(exc)}) from None
+        if parsed == self.current_value():
+            raise ValidationError({"value": "This is the value the record already uses."})
+
+    def parsed_value(self):
+        """The other value in the form current_value() returns; ValueError if malformed."""
+        field, value = self.field, self.value.strip()
+        if field == DisputedField.START:
+            year, date, precision = parse_partial_date(value)
+            if date and date > timezone.localdate() or year > timezone.localdate().year:
+                raise ValueError("This date is in the future.")
+            return year, date, precision
+        if field == DisputedField.STATUS:
+            if value not in TwinningStatus.values:
+                raise ValueError(f"A status is one of {', '.join(TwinningStatus.values)}.")
+            return value
+        if field == DisputedField.KIND:
+            if value not in TwinningKind.values:
+                raise ValueError(f"A kind is one of {', '.join(TwinningKind.values)}.")
+            return value
+        if not value.isdigit() or not 800 <= int(value) <= timezone.localdate().year:
+            raise ValueError(f"{value!r} is not a year (800 to this year).")
+        return int(value)
+
+    def current_value(self):
+        """The record's own value of the disputed field, as parsed_value() gives it."""
+        record = self.record
+        if self.field == DisputedField.START:
+            precision = record.start_precision or (DatePrecision.YEAR if record.start_year else "")
+            date = record.start_on if precision != DatePrecision.YEAR else None
+            return record.start_year, date, precision
+        return getattr(record, self.field)
+
+    @property
+    def value_display(self):
+        """'15 October 1960', 'Suspended', '2009': the other value as a reader says it."""
+        try:
+            parsed = self.parsed_value()
+        except ValueError:
+            return self.value
+        if self.field == DisputedField.START:
+            return format_partial_date(*parsed)
+        if self.field == DisputedField.STATUS:
+            return TwinningStatus(parsed).label
+        if self.field == DisputedField.KIND:
+            return TwinningKind(parsed).label
+        return str(parsed)
+
+    @property
+    def current_display(self):
+        """The value the record uses, as a reader says it."""
+        record = self.record
+        if self.field == DisputedField.START:
+            return record.start_display or "Not known"
+        if self.field == DisputedField.STATUS:
+            return record.get_status_display()
+        if self.field == DisputedField.KIND:
+            return record.get_kind_display()
+        value = getattr(record, self.field)
+        return str(value) if value else "Not known"
+
+    @property
+    def source_keys(self):
+        return [source.key for source in self.sources.all()]
+
+    def as_export(self):
+        """What a download says of it: CSV as one cell, JSON as an object."""
+        return ExportedConflict(
+            field=self.field,
+            value=self.value,
+            sources=self.source_keys,
+            notes=self.notes,
+        )
+
+
+@dataclass(frozen=True)
+class ExportedConflict:
+    field: str
+    value: str
+    sources: list
+    notes: str
+
+    def __str__(self):
+        return f"{self.field}={self.value} ({' '.join(self.sources)})"
 
 
 # Cities, with their diplomacy ---------------------------------------------------------

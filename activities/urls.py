@@ -10,6 +10,7 @@ urlpatterns = [
     path("", public_page(views.HomeView), name="home"),
     path("search/", public_page(views.SearchView), name="search"),
     path("about/", public_page(views.AboutView), name="about"),
+    path("analysis/", public_page(views.AnalysisView), name="analysis"),
     path("networks/", public_page(views.NetworkListView), name="network-list"),
     path("networks/<slug:slug>/", public_page(views.NetworkDetailView), name="network-detail"),
     path("agreements/", public_page(views.AgreementListView), name="agreement-list"),

@@ -1,8 +1,11 @@
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count, F
+from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
@@ -10,12 +13,13 @@ from django_countries import countries
 
 from cities.models import City
 from cities.regions import Region, country_namer, region_of
-from citydiplo.charts import bar_chart, timeline
+from citydiplo.charts import Coverage, bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
 from citydiplo.maps import compact_points, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
+from citydiplo.versioning import catalogue_version
 
-from . import exports
+from . import analysis, exports, graphs
 from .filters import (
     ActivityFilterSet,
     AgreementFilterSet,
@@ -26,6 +30,7 @@ from .filters import (
 from .models import (
     Activity,
     Agreement,
+    DisputedField,
     Membership,
     Network,
     Theme,
@@ -57,21 +62,23 @@ class HomeView(TemplateView):
             .order_by("decade")
         )
         per_decade = dict(per_decade)
+        twinning_total = twinnings.count()
+        dated_twinnings = Coverage(sum(per_decade.values()), twinning_total, "twinnings")
         if per_decade:
             decades = range(min(per_decade), max(per_decade) + 10, 10)
             per_decade = [(f"{decade}s", per_decade.get(decade, 0)) for decade in decades]
-        networks = Network.objects.published().filter(founded_year__isnull=False)
+        networks = Network.objects.published()
         context.update(
             counts=[
                 ("Cities and places", cities.count(), reverse("cities:city-list")),
                 (
                     "Twinnings",
-                    twinnings.count(),
+                    twinning_total,
                     reverse("activities:twinning-list"),
                 ),
                 (
                     "Networks",
-                    Network.objects.published().count(),
+                    networks.count(),
                     reverse("activities:network-list"),
                 ),
                 (
@@ -103,6 +110,7 @@ class HomeView(TemplateView):
                 title="Twinnings started per decade",
                 desc="Number of published twinnings by the decade of their start year; "
                 "twinnings with no known start year are not counted.",
+                coverage=dated_twinnings,
             ),
             network_timeline=timeline(
                 [
@@ -118,6 +126,7 @@ class HomeView(TemplateView):
                 title="City networks by founding year",
                 desc="One bar per network, from its founding year to its closure or merger, "
                 "or to today when still active.",
+                noun="networks",
             ),
             recent=recent_records(RECENT_PER_KIND),
         )
@@ -337,6 +346,7 @@ class CityDetailView(DetailView):
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "
                 "suspension or end, or to today when active.",
+                noun="twinnings",
             ),
         )
         return context
@@ -419,10 +429,17 @@ class NetworkDetailView(DetailView):
             )
             country = ""
         shown = [m for m in members if m.city.country.code == country] if country else members
+        # ?disputed=1: only memberships for which a source gives another year.
+        disputed = self.request.GET.get("disputed") == "1"
+        disputed_total = sum(1 for m in members if m.conflicting_values.all())
+        if disputed:
+            shown = [m for m in shown if m.conflicting_values.all()]
         per_region = Counter(region_of(membership.city.country.code) for membership in members)
         context.update(
             members=shown,
             member_total=len(members),
+            disputed=disputed,
+            disputed_total=disputed_total,
             country=country,
             country_name=dict(countries).get(country, ""),
             country_problem=country_problem,
@@ -539,6 +556,13 @@ class TwinningListView(CatalogueListView):
     rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
+    formats = (*CatalogueListView.formats, *graphs.GRAPH_FORMATS)
+
+    def export(self, fmt, queryset):
+        if fmt in graphs.GRAPH_FORMATS:
+            graph = analysis.twinning_graph(queryset)
+            return graphs.graph_response(graph, fmt, self.export_name)
+        return super().export(fmt, queryset)
 
     def rows(self, twinnings):
         country_name = country_namer()
@@ -554,6 +578,41 @@ class TwinningListView(CatalogueListView):
             )
             for twinning in twinnings
         ]
+
+
+@dataclass
+class Dispute:
+    """One field of a record on which sources disagree: the value the record uses with
+    its sources, beside each other value with its own."""
+
+    label: str
+    used: str
+    used_sources: list
+    others: list
+
+
+def disputes(record):
+    """The record's disputed fields (conflicting values prefetched), in field order."""
+    values = list(record.conflicting_values.all())
+    if not values:
+        return []
+    cited_for_others = {source.pk for value in values for source in value.sources.all()}
+    sources = list(record.sources.all())
+    used_sources = [s for s in sources if s.pk not in cited_for_others] or sources
+    by_field = {}
+    for value in values:
+        by_field.setdefault(value.field, []).append(value)
+    return [
+        Dispute(
+            label=DisputedField(field).label,
+            used=others[0].current_display,
+            used_sources=used_sources,
+            others=others,
+        )
+        for field, others in sorted(
+            by_field.items(), key=lambda item: DisputedField.values.index(item[0])
+        )
+    ]
 
 
 class TwinningDetailView(DetailView):
@@ -576,6 +635,7 @@ class TwinningDetailView(DetailView):
             )
         context.update(
             events=events,
+            disputes=disputes(twinning),
             map_data=map_data([twinning.city_b], focus=twinning.city_a, link_focus=True),
         )
         return context
@@ -649,3 +709,97 @@ class ActivityDetailView(DetailView):
 class ThemeDetailView(DetailView):
     def get_queryset(self):
         return Theme.objects.for_detail()
+
+
+class AnalysisView(TemplateView):
+    """The twinnings as a network, for the published catalogue or any filter of the
+    twinnings list (the same parameters, the same rows)."""
+
+    template_name = "activities/analysis.html"
+    downloads = {
+        "centrality": ("most-connected-cities", analysis.centrality_table, "centrality"),
+        "country-pairs": ("country-pairs", analysis.country_pair_table, "matrix"),
+        "decades": ("twinnings-per-decade", analysis.decade_table, "decades"),
+        "network-overlap": ("network-overlap", analysis.overlap_table, "overlap"),
+    }
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = TwinningFilterSet(
+            data=request.GET, queryset=Twinning.objects.published(), request=request
+        )
+        download = request.GET.get("download", "")
+        if download and download not in self.downloads:
+            return HttpResponseBadRequest(
+                f"Unknown download {printable(download)[:30]!r}: use one of "
+                + ", ".join(self.downloads)
+                + ".",
+                content_type="text/plain; charset=utf-8",
+            )
+        context = self.get_context_data(**kwargs)
+        if download:
+            name, table, key = self.downloads[download]
+            header, rows = table(context[key])
+            return exports.table_response(header, rows, name=name)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        twinnings = self.filterset.qs if self.filterset.is_valid() else Twinning.objects.none()
+        context.update(
+            filterset=self.filterset,
+            query=self.request.GET.urlencode(),
+            centrality=cached_centrality(twinnings, self.filterset),
+            matrix=analysis.country_pair_matrix(twinnings),
+            decades=analysis.started_per_decade(twinnings),
+            overlap=analysis.network_overlap(Membership.objects.published()),
+        )
+        matrix = context["matrix"]
+
+        def label(code):
+            return (countries.name(code) or code) if code else "Other countries"
+
+        context.update(
+            active_filters=any(
+                value not in (None, "", [], ())
+                for value in getattr(self.filterset.form, "cleaned_data", {}).values()
+            ),
+            matrix_top=len([code for code in matrix.countries if code]),
+            has_other=analysis.OTHER in matrix.countries,
+            heat_cells=analysis.heat_map(matrix, label),
+            heat_size=analysis.HEAT_MARGIN + analysis.HEAT_CELL * len(matrix.countries) + 4,
+            axis_labels=[
+                (code or "Oth.", analysis.HEAT_MARGIN + i * analysis.HEAT_CELL + 17)
+                for i, code in enumerate(matrix.countries)
+            ],
+            matrix_names=[(code, label(code)) for code in matrix.countries],
+            matrix_rows=[
+                (label(code), row) for code, row in zip(matrix.countries, matrix.cells, strict=True)
+            ],
+            overlap_rows=[
+                (label_, reverse("activities:network-detail", kwargs={"slug": slug}), row)
+                for (slug, label_, _members), row in zip(
+                    context["overlap"].networks, context["overlap"].cells, strict=True
+                )
+            ],
+        )
+        decades = context["decades"]
+        context["decade_chart"] = bar_chart(
+            decades.rows,
+            title="Twinnings started per decade",
+            desc=f"Dated: {decades.dated:,} of {decades.total:,} twinnings.",
+        )
+        return context
+
+
+def cached_centrality(twinnings, filterset):
+    """Centrality of the filtered twinnings' graph, computed once per catalogue version
+    and filter: betweenness over the imported world takes seconds (bench/analysis.py),
+    every later view of the same data reads it back."""
+    params = sorted(filterset.form.cleaned_data.items()) if filterset.is_valid() else []
+    digest = hashlib.sha256(repr(params).encode()).hexdigest()
+    key = f"analysis-centrality:{catalogue_version()}:{digest}"
+    result = cache.get(key)
+    if result is None:
+        result = analysis.centrality(analysis.twinning_graph(twinnings))
+        cache.set(key, result, timeout=None)
+    return result

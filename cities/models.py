@@ -10,7 +10,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
 )
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connections, models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
@@ -164,7 +164,11 @@ class City(CatalogueRecord):
         null=True, blank=True, unique=True, verbose_name="GeoNames id"
     )
     wikidata_id = models.CharField(
-        max_length=20, blank=True, verbose_name="Wikidata id", help_text="Such as Q90."
+        max_length=20,
+        blank=True,
+        verbose_name="Wikidata id",
+        validators=[RegexValidator(r"^Q[1-9][0-9]*$", "A Wikidata id is like Q90.")],
+        help_text="Such as Q90.",
     )
     is_capital = models.BooleanField("national capital", default=False, db_index=True)
     summary = models.TextField(blank=True)

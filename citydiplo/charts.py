@@ -13,6 +13,20 @@ WIDTH = 640  # viewBox units of the bar charts; the SVG scales to its container
 TIMELINE_WIDTH = 800
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How many of the records a chart built on dates could date: a chart says it
+    visibly ("dated: 1,530 of 24,300 twinnings"), since the undated ones are missing
+    from it without a trace."""
+
+    dated: int
+    total: int
+    noun: str
+
+    def __str__(self):
+        return f"dated: {self.dated:,} of {self.total:,} {self.noun}"
+
+
 @dataclass
 class Bar:
     label: str
@@ -41,6 +55,7 @@ class BarChart:
     height: int = 0
     baseline: float = 0
     max_value: int = 0
+    coverage: Coverage | None = None
 
     def __bool__(self):
         return bool(self.bars)
@@ -50,11 +65,14 @@ class BarChart:
         return self.baseline + 18
 
 
-def bar_chart(counts, *, title, desc, height=220):
-    """Vertical bars from (label, count) pairs, in the order given."""
+def bar_chart(counts, *, title, desc, height=220, coverage=None):
+    """Vertical bars from (label, count) pairs, in the order given.
+
+    `coverage`: for a chart built on dates, a Coverage of the records it could date.
+    """
     counts = [(str(label), int(value)) for label, value in counts]
     top, bottom, side = 24, 36, 8
-    chart = BarChart(title=title, desc=desc, bars=[], height=height)
+    chart = BarChart(title=title, desc=desc, bars=[], height=height, coverage=coverage)
     if not counts:
         return chart
     chart.max_value = max(value for _label, value in counts) or 1
@@ -120,6 +138,7 @@ class Timeline:
     width: int = TIMELINE_WIDTH
     height: int = 0
     axis_y: float = 0
+    coverage: Coverage | None = None
 
     def __bool__(self):
         return bool(self.spans)
@@ -129,14 +148,21 @@ class Timeline:
         return self.axis_y + 16
 
 
-def timeline(items, *, title, desc, row_height=25):
+def timeline(items, *, title, desc, row_height=25, noun=None, total=None):
     """One row per (label, start_year, end_year or None, state, url), left to right by year.
 
     Items without a start year are left out (the caller lists them elsewhere); an open
-    span runs to this year. Ticks fall on round decades.
+    span runs to this year. Ticks fall on round decades. With `noun` ("twinnings"), the
+    chart says how many of the items (or of `total`, when more were left out before)
+    it could date.
     """
-    items = sorted((item for item in items if item[1]), key=lambda item: (item[1], item[0]))
-    chart = Timeline(title=title, desc=desc, spans=[])
+    items = list(items)
+    dated = sorted((item for item in items if item[1]), key=lambda item: (item[1], item[0]))
+    coverage = None
+    if noun:
+        coverage = Coverage(len(dated), len(items) if total is None else total, noun)
+    items = dated
+    chart = Timeline(title=title, desc=desc, spans=[], coverage=coverage)
     if not items:
         return chart
     this_year = timezone.localdate().year

@@ -6,6 +6,7 @@ docs/exports.md, and a change there is a change for every researcher's scripts.
 """
 
 import csv
+import dataclasses
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,13 +34,16 @@ class Column:
     """A download column: `get` reads it from a record. When every column of a list
     also names its `path` (an ORM lookup; `many=True` for a list of values across a
     many-to-many link), the download reads plain values instead of building records,
-    which is several times faster on the largest lists."""
+    which is several times faster on the largest lists. `bulk`, instead of a path, reads
+    the column for every row at once: a callable taking the filtered queryset and
+    returning {pk: value}."""
 
     name: str
     get: object
     description: str = ""
     path: str = ""
     many: bool = False
+    bulk: object = None
 
 
 def joined(values):
@@ -47,6 +51,8 @@ def joined(values):
 
 
 def _json_default(value):
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
     if isinstance(value, Decimal):
         return float(value)
     if hasattr(value, "isoformat"):
@@ -115,7 +121,7 @@ def record_url_maker(request):
 
 
 def rows(queryset, columns, request):
-    if all(column.path for column in columns):
+    if all(column.path or column.bulk for column in columns):
         yield from _value_rows(queryset, columns, request)
         return
     url = Column("url", record_url_maker(request))
@@ -139,10 +145,12 @@ def _value_rows(queryset, columns, request):
     """rows() from values_list(): the same columns, without building model instances."""
     model = queryset.model
     has_slug = any(f.name == "slug" for f in model._meta.concrete_fields)
-    single = [c for c in columns if not c.many]
+    single = [c for c in columns if not c.many and not c.bulk]
     linked = {}
     for column in columns:
-        if column.many:
+        if column.bulk:
+            linked[column.name] = column.bulk(queryset)
+        elif column.many:
             values = {}
             links = (
                 model._default_manager.filter(pk__in=queryset.values("pk"))
@@ -159,7 +167,10 @@ def _value_rows(queryset, columns, request):
     )
     for pk, slug, *values in plain.iterator(chunk_size=CHUNK_SIZE):
         by_name = dict(zip((c.name for c in single), values, strict=True))
-        row = [(c.name, linked[c.name].get(pk, []) if c.many else by_name[c.name]) for c in columns]
+        row = [
+            (c.name, linked[c.name].get(pk, []) if c.many or c.bulk else by_name[c.name])
+            for c in columns
+        ]
         row.append(("url", url(_Key(model, pk, slug if has_slug else None))))
         yield row
 

@@ -164,6 +164,7 @@ class CatalogueListView(FilterView):
     #: cities: columns of the downloads), which the page then does not fetch.
     rows_show_prefetched = True
     exporting = False
+    formats = exports.FORMATS
 
     def get_queryset(self):
         queryset = self.list_queryset(self.rows_show_prefetched or self.exporting)
@@ -198,9 +199,11 @@ class CatalogueListView(FilterView):
         self.version = catalogue_version()
         fmt = request.GET.get("format", "").strip().lower()
         self.exporting = bool(fmt)
-        if fmt and fmt not in exports.FORMATS:
+        if fmt and fmt not in self.formats:
             return HttpResponseBadRequest(
-                f"Unknown format {fmt[:20]!r}: use format=csv or format=json.",
+                f"Unknown format {fmt[:20]!r}: use "
+                + " or ".join(f"format={name}" for name in self.formats)
+                + ".",
                 content_type="text/plain; charset=utf-8",
             )
         if not fmt:
@@ -212,13 +215,17 @@ class CatalogueListView(FilterView):
                 "These filters are not valid, so nothing was exported:\n" + "\n".join(lines),
                 content_type="text/plain; charset=utf-8",
             )
+        return self.export(fmt, self.filterset.qs)
+
+    def export(self, fmt, queryset):
+        """The download of every filtered row in `fmt`, one of `self.formats`."""
         return exports.export_response(
             fmt,
-            self.filterset.qs,
+            queryset,
             self.export_columns,
             name=self.export_name,
             query=self.query.filters(self.filterset.filters),
-            request=request,
+            request=self.request,
         )
 
     def error_lines(self):

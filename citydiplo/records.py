@@ -142,10 +142,9 @@ class CatalogueHistory(HistoricalRecords):
     a revert must not take it back.
     """
 
-    def __init__(self, *args, excluded_fields=None, **kwargs):
-        super().__init__(*args, excluded_fields=[*(excluded_fields or []), "version"], **kwargs)
-
     def finalize(self, sender, **kwargs):
+        if sender is self.cls and any(f.name == "version" for f in sender._meta.fields):
+            self.excluded_fields = [*self.excluded_fields, "version"]
         super().finalize(sender, **kwargs)
         if sender is self.cls:
             sender._history = self

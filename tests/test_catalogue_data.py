@@ -1,9 +1,11 @@
 """The curated catalogue (fixtures/) is honest and meets the floors of its issue."""
 
 import datetime
+import subprocess
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
@@ -58,8 +60,15 @@ def _db_access(db):
     """Each test reads the module's catalogue inside its own rolled-back transaction."""
 
 
-def test_the_built_fixture_matches_its_csv_sources():
-    call_command("build_catalogue", "--check", verbosity=0)
+def test_no_built_catalogue_is_committed():
+    """The catalogue is built from the CSV files on load; nothing generated is tracked."""
+    root = settings.BASE_DIR
+    tracked = subprocess.run(
+        ["git", "ls-files", "fixtures"], cwd=root, capture_output=True, text=True, check=False
+    )
+    if tracked.returncode:
+        pytest.skip("not a git checkout")
+    assert not [name for name in tracked.stdout.split() if name.endswith(".json")]
 
 
 @pytest.mark.parametrize(
@@ -162,3 +171,47 @@ def test_years_are_plausible(model, start, end):
     assert not model.objects.filter(**{f"{end}__gt": THIS_YEAR}).exists()
     assert not model.objects.filter(**{f"{end}__lt": F(start)}).exists()
     assert not model.objects.filter(**{f"{start}__lt": 800}).exists()
+
+
+def test_every_city_with_a_geonames_id_cites_its_own_geonames_page():
+    cited = set(
+        City.objects.filter(sources__url__startswith="https://www.geonames.org/").values_list(
+            "geonames_id", "sources__url"
+        )
+    )
+    wanted = {
+        (geonames_id, f"https://www.geonames.org/{geonames_id}")
+        for geonames_id in City.objects.filter(geonames_id__isnull=False).values_list(
+            "geonames_id", flat=True
+        )
+    }
+    assert wanted <= cited
+    # The GeoNames homepage is no longer a city's source where the city has an id.
+    homepage = City.objects.filter(sources__url="https://www.geonames.org/")
+    assert not homepage.filter(geonames_id__isnull=False).exists()
+
+
+# Floors of issue 11 ("Dated, evidenced ties"). Each is raised to the issue's figure as
+# the data reaches it; TODO(coordinator) marks those the data on this branch has not
+# reached yet (the curators' branches i11datesA, i11datesB and i11net bring them):
+# - DATED_TWINNINGS: issue 11 asks for 1,500 dated twinnings.
+# - AGREEMENT_PARTIES: issue 11 asks for 1,000 agreement parties.
+# - SPECIFIC_SOURCE_SHARE (curated twinnings and memberships citing a page about that
+#   city's partnerships or that membership): issue 11 asks for 60%; not tested yet.
+# - NOT_VERIFIED memberships: issue 11 asks for 0; not tested yet.
+DATED_TWINNINGS = 120  # TODO(coordinator): 1_500
+AGREEMENT_PARTIES = 560  # TODO(coordinator): 1_000
+
+
+def test_issue_11_floors():
+    assert Twinning.objects.filter(start_year__isnull=False).count() >= DATED_TWINNINGS
+    assert AgreementParty.objects.count() >= AGREEMENT_PARTIES
+
+
+def test_conflicting_values_cite_sources_and_differ_from_the_records():
+    from activities.catalogue import model_errors
+    from activities.models import ConflictingValue
+
+    for value in ConflictingValue.objects.prefetch_related("sources"):
+        assert value.sources.all(), value
+        assert model_errors(value) == [], value

@@ -1,24 +1,36 @@
 """In a real browser: an editor adds a twinning with the city autocomplete, a chief
 editor publishes it, and the public pages show it."""
 
+import importlib
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from activities.models import Source, Twinning
 from cities.models import City
 
 PASSWORDS = {"ada": "a long passphrase 42", "grace": "another long one 17"}
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def catalogue_with_two_cities(db):
+def editor_groups(db):
+    """The Editors and Chief editors groups. A migration creates them, but a browser
+    test before this one (live_server: a transactional test) may have flushed them."""
+    migration = importlib.import_module("activities.migrations.0002_editor_groups")
+    if not Group.objects.filter(name=migration.EDITOR_GROUP).exists():
+        state = MigrationLoader(connection).project_state(("activities", "0002_editor_groups"))
+        migration.create_groups(state.apps, SimpleNamespace(connection=connection))
+
+
+@pytest.fixture
+def catalogue_with_two_cities(editor_groups):
     source = Source.objects.create(
         key="wiki-coventry", title="Coventry", url="https://example.org/c", kind="reference"
     )

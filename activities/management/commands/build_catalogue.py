@@ -4,47 +4,32 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from activities.catalogue import Builder, CatalogueError, write_fixture
-from cities.gazetteer import Gazetteer
+from cities.gazetteer import IdGazetteer
 
 
 class Command(BaseCommand):
     help = (
-        "Check the curated CSV files under fixtures/ and build fixtures/catalogue.json "
-        "from them, taking coordinates and population from GeoNames."
+        "Check the curated CSV files under fixtures/ with the models' rules, taking "
+        "coordinates and population from GeoNames. Writes nothing unless --output is "
+        "given: load_catalogue builds from the same files."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--root", default=str(settings.BASE_DIR / "fixtures"))
-        parser.add_argument(
-            "--check",
-            action="store_true",
-            help="Fail if catalogue.json is not what the CSV files build (for CI).",
-        )
+        parser.add_argument("--output", help="Also write the built fixture to this JSON file.")
 
-    def handle(self, *args, root, check, **options):
-        root = Path(root)
-        builder = Builder(root=root, gazetteer=Gazetteer())
+    def handle(self, *args, root, output, **options):
+        builder = Builder(root=Path(root), gazetteer=IdGazetteer())
         try:
             objects = builder.build()
         except CatalogueError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
-            raise CommandError(f"{len(exc.errors)} error(s): catalogue.json not written.") from None
-        target = root / "catalogue.json"
-        if check:
-            tmp = root / ".catalogue.check.json"
-            write_fixture(objects, tmp)
-            same = target.exists() and tmp.read_bytes() == target.read_bytes()
-            tmp.unlink()
-            if not same:
-                raise CommandError(
-                    "catalogue.json is stale: run `python manage.py build_catalogue`."
-                )
-            self.stdout.write("catalogue.json is up to date.")
-            return
-        write_fixture(objects, target)
+            raise CommandError(f"{len(exc.errors)} error(s) in the curated files.") from None
+        if output:
+            write_fixture(objects, output)
         counts = {}
         for obj in objects:
             counts[obj["model"]] = counts.get(obj["model"], 0) + 1
         summary = ", ".join(f"{n} {model.split('.')[1]}" for model, n in counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Wrote {target}: {summary}."))
+        self.stdout.write(self.style.SUCCESS(f"The catalogue builds: {summary}."))

@@ -1,0 +1,64 @@
+"""An axe-core audit of every kind of public page, on a desktop and a phone screen.
+
+axe-core comes from npm (package.json; `make install` runs `npm ci`) and is evaluated
+in the page through Playwright, which the Content Security Policy does not govern, so
+the pages keep their strict policy while they are audited.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1280, 375)
+
+
+def public_pages(catalogue):
+    return [
+        "/",
+        "/cities/",
+        "/twinnings/",
+        "/networks/",
+        "/agreements/",
+        "/activities/",
+        catalogue["coventry"].get_absolute_url(),
+        catalogue["volgograd_link"].get_absolute_url(),
+        catalogue["network"].get_absolute_url(),
+        catalogue["pact"].get_absolute_url(),
+        catalogue["activity"].get_absolute_url(),
+        catalogue["theme"].get_absolute_url(),
+        "/search/?q=coventry",
+        "/about/",
+        "/analysis/",
+    ]
+
+
+def serious_violations(page):
+    results = page.evaluate(AXE.read_text() + "\n;axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "nodes": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_serious_accessibility_violation_on_any_kind_of_page(
+    page, live_server, small_catalogue, width
+):
+    assert AXE.exists(), "axe-core is missing: run `make install` (npm ci)"
+    page.set_viewport_size({"width": width, "height": 900})
+    found = {}
+    for path in public_pages(small_catalogue):
+        page.goto(live_server.url + path)
+        violations = serious_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}, json.dumps(found, indent=1)
