@@ -20,17 +20,29 @@ from citydiplo.admin import REASON_MAX_LENGTH, can_publish
 from citydiplo.records import ReviewState, hold_history, write_history
 
 from .models import Membership, Network, Source, Theme, Twinning
+from .uploads import suggest
 
 
 class KeyWidget(ForeignKeyWidget):
     """A related record by its slug or key; an unknown one is a readable error."""
 
     def clean(self, value, row=None, **kwargs):
+        # Each key is looked up once per import, not once per row.
+        found = self.__dict__.setdefault("_found", {})
+        key = str(value).strip() if value is not None else None
+        if key in found:
+            return found[key]
         try:
-            return super().clean(value, row, **kwargs)
+            found[key] = super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
             name = self.model._meta.verbose_name
-            raise ValueError(f"No {name} with the {self.field} “{value}”.") from None
+            hint = suggest(key, self.model, self.field)
+            hint = f": did you mean “{hint}”?" if hint else "."
+            raise ValueError(f"No {name} with the {self.field} “{value}”{hint}") from None
+        return found[key]
+
+    def forget(self):
+        self.__dict__.pop("_found", None)
 
 
 class KeysWidget(ManyToManyWidget):
@@ -46,7 +58,11 @@ class KeysWidget(ManyToManyWidget):
             missing = wanted - set(found.values_list(self.field, flat=True))
             if missing:
                 name = self.model._meta.verbose_name_plural
-                raise ValueError(f"Unknown {name}: {', '.join(sorted(missing))}.")
+                named = []
+                for key in sorted(missing):
+                    hint = suggest(key, self.model, self.field)
+                    named.append(f"{key} (did you mean “{hint}”?)" if hint else key)
+                raise ValueError(f"Unknown {name}: {', '.join(named)}.")
         return found
 
 
@@ -66,6 +82,9 @@ class CatalogueResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, KeyWidget):
+                field.widget.forget()
         self.user = kwargs.get("user")
         self.file_name = kwargs.get("file_name") or "a file"
         self.rows_by_identity = {}

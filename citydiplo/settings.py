@@ -239,6 +239,9 @@ COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
 
 # Admin bulk import: every file in one transaction, rolled back on any invalid row.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Admin imports: larger uploads are refused with a message (activities/uploads.py keeps
+# the accepted one in the uploader's session between preview and confirm).
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 5) * 1024 * 1024
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Maps: the tile server is a setting; pages draw markers and lines without tiles too.
