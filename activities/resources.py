@@ -9,7 +9,6 @@ cite a source.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
@@ -52,10 +51,23 @@ class KeysWidget(ManyToManyWidget):
         super().__init__(model, separator=";", field=field)
 
     def clean(self, value, row=None, **kwargs):
-        found = super().clean(value, row, **kwargs)
+        # Each distinct cell is looked up once per import, not once per row.
+        cache = self.__dict__.setdefault("_found", {})
+        cell = str(value or "")
+        if cell not in cache:
+            try:
+                cache[cell] = self.look_up(value, row, **kwargs)
+            except ValueError as exc:
+                cache[cell] = exc
+        if isinstance(cache[cell], ValueError):
+            raise cache[cell]
+        return cache[cell]
+
+    def look_up(self, value, row=None, **kwargs):
+        found = list(super().clean(value, row, **kwargs))
         if value:
             wanted = {key.strip() for key in str(value).split(self.separator) if key.strip()}
-            missing = wanted - set(found.values_list(self.field, flat=True))
+            missing = wanted - {getattr(obj, self.field) for obj in found}
             if missing:
                 name = self.model._meta.verbose_name_plural
                 named = []
@@ -64,6 +76,9 @@ class KeysWidget(ManyToManyWidget):
                     named.append(f"{key} (did you mean “{hint}”?)" if hint else key)
                 raise ValueError(f"Unknown {name}: {', '.join(named)}.")
         return found
+
+    def forget(self):
+        self.__dict__.pop("_found", None)
 
 
 def sources_field():
@@ -83,7 +98,7 @@ class CatalogueResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         for field in self.fields.values():
-            if isinstance(field.widget, KeyWidget):
+            if isinstance(field.widget, KeyWidget | KeysWidget):
                 field.widget.forget()
         self.user = kwargs.get("user")
         self.file_name = kwargs.get("file_name") or "a file"
@@ -149,7 +164,8 @@ class CatalogueResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
         instance._change_reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
-        # One history row per row, with its links: written by save_m2m.
+        # One history row per row, with its links: written by save_m2m (not for a
+        # preview, which is rolled back).
         instance._history_type = "+" if instance._state.adding else "~"
         hold_history(instance)
 
@@ -162,7 +178,7 @@ class CatalogueResource(resources.ModelResource):
         before = getattr(instance, "_review_before", None)
         if before is None:
             super().save_m2m(instance, row, **kwargs)
-            if instance.pk is not None:
+            if instance.pk is not None and not self._is_dry_run(kwargs):
                 write_history(instance, getattr(instance, "_history_type", "~"))
             return
         after = None
@@ -248,16 +264,30 @@ class TwinningResource(CatalogueResource):
             "review_state",
         ]
 
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.pairs = None
+
     def get_instance(self, instance_loader, row):
         """The pair in either order is the same twinning."""
-        super().get_instance(instance_loader, row)  # reports unknown slugs
-        city_a = self.fields["city_a"].clean(row)
-        city_b = self.fields["city_b"].clean(row)
-        if city_a is None or city_b is None:
+        errors = {}
+        cities = []
+        for name in ("city_a", "city_b"):
+            try:
+                cities.append(self.fields[name].clean(row))
+            except ValueError as exc:
+                errors[name] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+        if None in cities:
             return None
-        return Twinning.objects.filter(
-            Q(city_a=city_a, city_b=city_b) | Q(city_a=city_b, city_b=city_a)
-        ).first()
+        if self.pairs is None:  # every pair, read once per import instead of once per row
+            self.pairs = {
+                frozenset((a, b)): pk
+                for a, b, pk in Twinning.objects.values_list("city_a_id", "city_b_id", "pk")
+            }
+        pk = self.pairs.get(frozenset(city.pk for city in cities))
+        return Twinning.objects.filter(pk=pk).first() if pk else None
 
     def identity(self, instance):
         if instance.city_a_id and instance.city_b_id:
