@@ -153,7 +153,7 @@ def measure(database, rows, port, workers):
         MAKE_FILE,
         capture_output=True,
     )
-    print(f"{database}: file of {written.stdout.strip()} rows, {path.stat().st_size:,} bytes")
+    print(f"{database}: file of {written.stdout.split()[-1]} rows, {path.stat().st_size:,} bytes")
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "citydiplo.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--access-logfile", "/dev/null",
@@ -191,7 +191,7 @@ def measure(database, rows, port, workers):
             "-c",
             "from activities.models import Twinning; print(Twinning.objects.count())",
             capture_output=True,
-        ).stdout.strip()
+        ).stdout.split()[-1]
         print(f"{database}: import {imported:.1f} s (HTTP {status}), twinnings now {count}")
         return preview, imported
     finally:

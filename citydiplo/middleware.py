@@ -1,8 +1,9 @@
 """Middleware that guards the edges of every request.
 
-- `refuse_nul_bytes`: a NUL byte in a query parameter is refused with 400. PostgreSQL
-  cannot store or compare strings holding one, and would answer a list filter or a
-  search containing it with a 500.
+- `refuse_nul_bytes`: a NUL byte in a query parameter of an admin page is refused with
+  400. PostgreSQL cannot store or compare strings holding one, and would answer an
+  admin list filter or search containing it with a 500. (Public pages clean their
+  parameters in their FilterSets and answer such a query with the page.)
 - `HeadersOnEarlyResponses`: outermost; a response made before the inner middleware
   ran (a request refused for its `Host` header, raised from SecurityMiddleware or
   CommonMiddleware) gets the same security headers as every page.
@@ -12,10 +13,18 @@ from csp.middleware import CSPMiddleware
 from django.http import HttpResponseBadRequest
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
+from django.urls import reverse
 
 
 def refuse_nul_bytes(get_response):
+    admin_prefix = None
+
     def middleware(request):
+        nonlocal admin_prefix
+        if admin_prefix is None:
+            admin_prefix = reverse("admin:index")
+        if not request.path_info.startswith(admin_prefix):
+            return get_response(request)
         for _key, values in request.GET.lists():
             if "\x00" in _key or any("\x00" in value for value in values):
                 return HttpResponseBadRequest(

@@ -114,11 +114,10 @@ def test_a_refused_host_gets_the_same_security_headers_as_pages(client, db, sett
     [
         "/admin/activities/twinning/?status=%00",
         "/admin/activities/twinning/?q=a%00b",
-        "/twinnings/?status=%00",
-        "/search/?q=%00",
+        "/admin/cities/city/?country=%00",
     ],
 )
-def test_a_nul_byte_in_a_parameter_is_a_400(admin_client, url):
+def test_a_nul_byte_in_an_admin_parameter_is_a_400(admin_client, url):
     response = admin_client.get(url)
     assert response.status_code == 400
 
