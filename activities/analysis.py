@@ -13,6 +13,8 @@ from itertools import combinations
 import networkx as nx
 from django.db.models import Count
 
+from citydiplo import maps
+
 #: Above this many nodes, betweenness is estimated from a fixed sample of source nodes
 #: (networkx's `k`): exact betweenness is O(nodes x edges), about a minute on the
 #: imported world; 100 sources take about 4 s there and rank the top cities alike.
@@ -328,3 +330,74 @@ def membership_graph(memberships):
             left=left if left is not None else "",
         )
     return graph
+
+
+# Map features of filtered lists ------------------------------------------------------
+
+
+def city_features(cities):
+    """A GeoJSON point per located city of the queryset."""
+    rows = (
+        cities.order_by()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .values_list("slug", "name", "country", "latitude", "longitude")
+    )
+    for slug, name, country, latitude, longitude in rows.iterator(chunk_size=5000):
+        yield maps.point_feature(
+            longitude, latitude, {"slug": slug, "name": name, "country": country}
+        )
+
+
+def twinning_features(twinnings):
+    """A GeoJSON line per twinning of the queryset whose two places are located."""
+    rows = (
+        twinnings.order_by()
+        .filter(
+            city_a__latitude__isnull=False,
+            city_b__latitude__isnull=False,
+            city_a__longitude__isnull=False,
+            city_b__longitude__isnull=False,
+        )
+        .values_list(
+            "pk",
+            "kind",
+            "status",
+            "start_year",
+            "city_a__slug",
+            "city_a__name",
+            "city_a__longitude",
+            "city_a__latitude",
+            "city_b__slug",
+            "city_b__name",
+            "city_b__longitude",
+            "city_b__latitude",
+        )
+    )
+    for (
+        pk,
+        kind,
+        status,
+        year,
+        a_slug,
+        a_name,
+        a_lng,
+        a_lat,
+        b_slug,
+        b_name,
+        b_lng,
+        b_lat,
+    ) in rows.iterator(chunk_size=5000):
+        yield maps.line_feature(
+            (a_lng, a_lat),
+            (b_lng, b_lat),
+            {
+                "id": pk,
+                "kind": kind,
+                "status": status,
+                "start_year": year,
+                "city_a": a_slug,
+                "city_a_name": a_name,
+                "city_b": b_slug,
+                "city_b_name": b_name,
+            },
+        )

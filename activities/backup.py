@@ -133,6 +133,8 @@ def _restore(path):
         else:
             _bulk_restore(model, objects)
         restored.append(model)
+    # A backup from before the per-side country columns: copy them afresh.
+    apps.get_model("activities", "Twinning").objects.refresh_countries()
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), restored):
             cursor.execute(sql)

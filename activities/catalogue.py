@@ -252,7 +252,7 @@ class Builder:
             built = instances.setdefault(label, {})
             batch = [obj for obj in objects if obj["model"] == label]
             for number, obj in enumerate(batch, start=1):
-                instance = self.instance(model, obj["fields"], instances)
+                instance = self.instance(model, obj["fields"])
                 instance.pk = number
                 built[fixture_key(label, obj["fields"])] = instance
             for obj in batch:
@@ -264,7 +264,8 @@ class Builder:
                     self.errors.append(f"{where}: {message}")
 
     @staticmethod
-    def instance(model, fields, instances):
+    def instance(model, fields):
+        """An unsaved instance with the object's own columns (relations come later)."""
         values = {}
         for model_field in model._meta.concrete_fields:
             if model_field.primary_key or model_field.is_relation:

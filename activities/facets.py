@@ -8,7 +8,7 @@ from django.db.models import Count, F
 from django_countries import countries
 
 from cities.regions import region_of
-from citydiplo.facets import grouped, through
+from citydiplo.facets import grouped, groups, through
 from citydiplo.records import ReviewState
 
 from .models import Activity, Agreement, AgreementParty, Network
@@ -79,55 +79,60 @@ def activity_countries(queryset):
     return list(totals.items())
 
 
-def _country_pairs(queryset):
-    """(country of one side, country of the other, twinnings) in one grouped query."""
-    return (
-        queryset.order_by()
-        .values_list("city_a__country", "city_b__country")
-        .annotate(n=Count("pk"))
-    )
+#: (country_a, country_b, kind, status, twinnings): one grouped query over the per-side
+#: country columns, read by every facet of the twinnings list (Facet.shared).
+twinning_groups = groups("country_a", "country_b", "kind", "status")
 
 
-def twinning_countries(queryset):
+def twinning_in_countries(group, codes):
+    """Whether a row of twinning_groups has a side in one of `codes`."""
+    return group[0] in codes or group[1] in codes
+
+
+def twinning_countries(rows):
     """Twinnings per country of either side; a twinning inside one country counts once."""
     totals = Counter()
-    for a, b, n in _country_pairs(queryset):
+    for a, b, _kind, _status, n in rows:
         totals[a] += n
         if b != a:
             totals[b] += n
     return list(totals.items())
 
 
-def twinning_regions(queryset):
+def twinning_regions(rows):
     """Twinnings per world region of either side."""
     totals = Counter()
-    for a, b, n in _country_pairs(queryset):
+    for a, b, _kind, _status, n in rows:
         for region in {region_of(a), region_of(b)} - {None}:
             totals[region.value] += n
     return list(totals.items())
 
 
-def twinning_country_pairs(queryset):
+def twinning_country_pairs(rows):
     """Twinnings per pair of countries, either order (DE-FR), labelled by name."""
     totals = Counter()
-    for a, b, n in _country_pairs(queryset):
-        totals[tuple(sorted((a, b)))] += n
+    for a, b, _kind, _status, n in rows:
+        totals[(a, b) if a <= b else (b, a)] += n
+    names = dict(countries)  # each name translated once, not once per pair
     return [
-        ("-".join(pair), f"{countries.name(pair[0])} – {countries.name(pair[1])}", n)
+        ("-".join(pair), f"{names.get(pair[0], pair[0])} – {names.get(pair[1], pair[1])}", n)
         for pair, n in totals.items()
     ]
 
 
-def regions_from(country_path):
-    """Regions counted from a country column: one grouped query by country."""
-    by_country = grouped(country_path)
+def regions_of(index):
+    """Regions counted from the country column at `index` of a shared pass's rows."""
 
-    def count(queryset):
+    def count(rows):
         totals = Counter()
-        for code, n in by_country(queryset):
-            region = region_of(code)
+        for row in rows:
+            region = region_of(row[index])
             if region:
-                totals[region.value] += n
+                totals[region.value] += row[-1]
         return list(totals.items())
 
     return count
+
+
+#: (country, kind, is_capital, cities): the city list's shared pass.
+city_groups = groups("country", "kind", "is_capital")

@@ -106,9 +106,15 @@ class CityFilterSet(CatalogueFilterSet):
     )
 
     facets = (
-        Facet("country", generic.grouped("country"), multiple=True),
-        Facet("region", facets.regions_from("country")),
-        Facet("kind", generic.grouped("kind")),
+        Facet(
+            "country",
+            generic.summed(0),
+            multiple=True,
+            shared=facets.city_groups,
+            selects=generic.one_of(0),
+        ),
+        Facet("region", facets.regions_of(0), shared=facets.city_groups),
+        Facet("kind", generic.summed(1), shared=facets.city_groups),
         Facet(
             "network",
             generic.through(
@@ -116,7 +122,7 @@ class CityFilterSet(CatalogueFilterSet):
             ),
         ),
         Facet("has_twinnings", generic.yes_no(has_twinning_condition)),
-        Facet("capital", generic.grouped("is_capital")),
+        Facet("capital", generic.summed(2), shared=facets.city_groups),
     )
 
     class Meta:
@@ -257,20 +263,26 @@ class TwinningFilterSet(CatalogueFilterSet):
     )
     ordering = ordering_filter(
         ("city_a__name", "city_a", "City"),
-        ("city_a__country", "country_a", "Country"),
+        ("country_a", "country_a", "Country"),
         ("city_b__name", "city_b", "Partner"),
-        ("city_b__country", "country_b", "Partner's country"),
+        ("country_b", "country_b", "Partner's country"),
         ("kind", "kind", "Kind"),
         ("start_year", "year", "Since"),
         ("status", "status", "Status"),
     )
 
     facets = (
-        Facet("kind", generic.grouped("kind")),
-        Facet("status", generic.grouped("status")),
-        Facet("country", facets.twinning_countries, multiple=True),
-        Facet("region", facets.twinning_regions),
-        Facet("country_pair", facets.twinning_country_pairs),
+        Facet("kind", generic.summed(2), shared=facets.twinning_groups),
+        Facet("status", generic.summed(3), shared=facets.twinning_groups),
+        Facet(
+            "country",
+            facets.twinning_countries,
+            multiple=True,
+            shared=facets.twinning_groups,
+            selects=facets.twinning_in_countries,
+        ),
+        Facet("region", facets.twinning_regions, shared=facets.twinning_groups),
+        Facet("country_pair", facets.twinning_country_pairs, shared=facets.twinning_groups),
     )
 
     class Meta:
@@ -281,18 +293,16 @@ class TwinningFilterSet(CatalogueFilterSet):
         return queryset.filter(Q(city_a=value) | Q(city_b=value))
 
     def filter_country(self, queryset, name, value):
-        return queryset.filter(Q(city_a__country__in=value) | Q(city_b__country__in=value))
+        return queryset.in_countries(value)
 
     def filter_country_pair(self, queryset, name, value):
         first, second = value
         return queryset.filter(
-            Q(city_a__country=first, city_b__country=second)
-            | Q(city_a__country=second, city_b__country=first)
+            Q(country_a=first, country_b=second) | Q(country_a=second, country_b=first)
         )
 
     def filter_region(self, queryset, name, value):
-        codes = countries_in(value)
-        return queryset.filter(Q(city_a__country__in=codes) | Q(city_b__country__in=codes))
+        return queryset.in_countries(countries_in(value))
 
     def filter_disputed(self, queryset, name, value):
         return queryset.disputed(None if value == "any" else value)

@@ -415,6 +415,8 @@ class TwinningImport:
                 through.objects.bulk_create(
                     [through(twinning_id=t.pk, source_id=source.pk) for t in twinnings]
                 )
+                # bulk_create skips save(), which copies each side's country.
+                Twinning.objects.filter(pk__in=[t.pk for t in twinnings]).refresh_countries()
                 copy_to_history(
                     Twinning,
                     [t.pk for t in twinnings],

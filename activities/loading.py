@@ -75,7 +75,9 @@ def fixture_key(label, fields):
 
 
 # Columns a load never compares: its own bookkeeping, rewritten on every save.
-UNTRACKED = {"created_at", "updated_at", "version"}
+# and columns the database derives from other rows (a twinning's copy of its cities'
+# countries, refreshed after every load).
+UNTRACKED = {"created_at", "updated_at", "version", "country_a", "country_b"}
 
 
 @dataclass
@@ -157,6 +159,8 @@ class CatalogueLoader:
     def load(self):
         for label in NATURAL_KEYS:
             self.load_model(label)
+        # Bulk writes skip Twinning.save(), which copies each side's country.
+        apps.get_model("activities", "Twinning").objects.refresh_countries()
         return self.counts
 
     def load_model(self, label):
@@ -202,7 +206,7 @@ class CatalogueLoader:
             names = [
                 f.name
                 for f in concrete
-                if not f.primary_key and f.name not in ("created_at", "version")
+                if not f.primary_key and (f.name == "updated_at" or f.name not in UNTRACKED)
             ]
             model._default_manager.bulk_update(changed, names, batch_size=BATCH_SIZE)
             if any(f.name == "version" for f in concrete):  # an open form is now stale

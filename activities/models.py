@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Greatest, Least
+from django.urls import reverse
 from django.utils import timezone
+from django_countries.fields import CountryField
 
-from cities.models import City, CityQuerySet, record_url
+from cities.models import City, CityQuerySet
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
     CatalogueHistory,
@@ -26,6 +28,13 @@ from citydiplo.records import (
     review_state_constraint,
     search_words,
 )
+
+
+def unpublished_cities():
+    """Primary keys of the cities not published: few, so `NOT IN` them costs less than
+    joining every row to its city to read its state."""
+    return City.objects.exclude(review_state=ReviewState.PUBLISHED).values("pk")
+
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
 
@@ -191,7 +200,7 @@ class Theme(Versioned):
         return self.name
 
     def get_absolute_url(self):
-        return record_url("activities:theme-detail", "slug", self.slug)
+        return reverse("activities:theme-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -306,7 +315,7 @@ class Network(CatalogueRecord):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
 
     def get_absolute_url(self):
-        return record_url("activities:network-detail", "slug", self.slug)
+        return reverse("activities:network-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -596,7 +605,7 @@ class Agreement(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:agreement-detail", "slug", self.slug)
+        return reverse("activities:agreement-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -727,11 +736,25 @@ class TwinningQuerySet(CatalogueQuerySet):
         return (
             super()
             .published()
-            .filter(
-                city_a__review_state=ReviewState.PUBLISHED,
-                city_b__review_state=ReviewState.PUBLISHED,
-            )
+            .exclude(city_a__in=unpublished_cities())
+            .exclude(city_b__in=unpublished_cities())
         )
+
+    def in_countries(self, codes):
+        """Twinnings with a place in one of `codes`, on either side.
+
+        Reads the per-side country columns, each indexed, so the OR is two index
+        lookups and no join."""
+        return self.filter(Q(country_a__in=codes) | Q(country_b__in=codes))
+
+    def refresh_countries(self):
+        """Copy each side's country from its city: for writes that skip save()
+        (bulk_create, fixtures, restores, a city's new country)."""
+
+        def country_of(side):
+            return Subquery(City.objects.filter(pk=OuterRef(side)).values("country")[:1])
+
+        return self.update(country_a=country_of("city_a"), country_b=country_of("city_b"))
 
     def for_list(self):
         """Rows for the list page and its downloads: the pair and themes in two queries.
@@ -796,6 +819,11 @@ class Twinning(CatalogueRecord):
 
     city_a = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_a")
     city_b = models.ForeignKey(City, models.PROTECT, related_name="twinnings_as_b")
+    # Each side's country, copied from its city (save(), refresh_countries()): the
+    # filters and facets by country and region read them without joining the cities
+    # (bench/README.md: the twinnings of a country).
+    country_a = CountryField(blank=True, editable=False)
+    country_b = CountryField(blank=True, editable=False)
     kind = models.CharField(
         max_length=20, choices=TwinningKind.choices, default=TwinningKind.TWIN_TOWN, db_index=True
     )
@@ -851,13 +879,23 @@ class Twinning(CatalogueRecord):
         ]
         indexes = [
             models.Index(fields=["city_b", "city_a"], name="twinning_city_b_idx"),
+            models.Index(fields=["country_a", "country_b"], name="twinning_countries_idx"),
+            models.Index(fields=["country_b", "country_a"], name="twinning_country_b_idx"),
         ]
 
     def __str__(self):
         return f"{self.city_a.name} – {self.city_b.name}"
 
+    def save(self, *args, **kwargs):
+        self.country_a = self.city_a.country.code
+        self.country_b = self.city_b.country.code
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "country_a", "country_b"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
-        return record_url("activities:twinning-detail", "pk", self.pk)
+        return reverse("activities:twinning-detail", kwargs={"pk": self.pk})
 
     def natural_key(self):
         return (self.city_a.slug, self.city_b.slug)
@@ -897,6 +935,11 @@ class Twinning(CatalogueRecord):
     @property
     def start_display(self):
         return format_partial_date(self.start_year, self.start_on, self.start_precision)
+
+    @property
+    def status_since(self):
+        """The year of the last status change once the link is no longer active."""
+        return self.status_year if self.status != TwinningStatus.ACTIVE else None
 
 
 # Other activities ---------------------------------------------------------------------
@@ -1032,7 +1075,7 @@ class Activity(CatalogueRecord):
         return self.title
 
     def get_absolute_url(self):
-        return record_url("activities:activity-detail", "slug", self.slug)
+        return reverse("activities:activity-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)
@@ -1379,6 +1422,15 @@ class CityDiplomacyQuerySet(CityQuerySet):
 def city_pages():
     """All cities, as the city pages query them (CityDiplomacyQuerySet)."""
     return CityDiplomacyQuerySet(City)
+
+
+def city_saved(sender, instance, raw=False, **kwargs):
+    """post_save of a City: its twinnings' copy of its country follows it."""
+    if raw:
+        return
+    code = instance.country.code
+    Twinning.objects.filter(city_a=instance).exclude(country_a=code).update(country_a=code)
+    Twinning.objects.filter(city_b=instance).exclude(country_b=code).update(country_b=code)
 
 
 # What load_catalogue last wrote ---------------------------------------------------------

@@ -12,10 +12,10 @@ from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
 from cities.models import City
-from cities.regions import Region, country_namer, region_of
+from cities.regions import Region, region_of
 from citydiplo.charts import Coverage, bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
-from citydiplo.maps import compact_points, map_data
+from citydiplo.maps import compact_points, geojson_response, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
 from citydiplo.versioning import catalogue_version
 
@@ -228,33 +228,6 @@ class AboutView(TemplateView):
         return context
 
 
-@dataclass
-class TwinningRow:
-    """One row of a city's twinnings, worked out once in the view: resolved through the
-    models' methods in the template, the rows cost most of the page."""
-
-    twinning: Twinning
-    url: str
-    partner: City
-    partner_url: str
-    partner_country: str
-    kind: str
-    since: str
-    status: str
-    status_label: str
-    status_year: int | None  # shown only when the link is no longer active
-
-
-@dataclass
-class CityListRow:
-    """A row of the city list, worked out once in the view (as TwinningRow)."""
-
-    city: City
-    url: str
-    country: str
-    kind: str
-
-
 class CityListView(CatalogueListView):
     model = City
     filterset_class = CityFilterSet
@@ -275,22 +248,15 @@ class CityListView(CatalogueListView):
     )
     export_columns = exports.CITY_COLUMNS
     export_name = "cities"
+    formats = (*CatalogueListView.formats, "geojson")
 
-    @classmethod
-    def published_for_list(cls):
+    def export(self, fmt, queryset):
+        if fmt == "geojson":
+            return geojson_response(analysis.city_features(queryset), name=self.export_name)
+        return super().export(fmt, queryset)
+
+    def get_queryset(self):
         return city_pages().published().for_list()
-
-    def rows(self, cities):
-        country_name = country_namer()
-        return [
-            CityListRow(
-                city=city,
-                url=city.get_absolute_url(),
-                country=country_name(city.country),
-                kind=city.get_kind_display(),
-            )
-            for city in cities
-        ]
 
 
 class CityDetailView(DetailView):
@@ -310,24 +276,8 @@ class CityDetailView(DetailView):
             (activity, "Partner") for activity in city.published_activities_joined
         ]
         activities.sort(key=lambda pair: (-(pair[0].start_year or 0), pair[0].title))
-        country_name = country_namer()
-        rows = [
-            TwinningRow(
-                twinning=twinning,
-                url=twinning.get_absolute_url(),
-                partner=partner,
-                partner_url=partner.get_absolute_url(),
-                partner_country=country_name(partner.country),
-                kind=twinning.get_kind_display(),
-                since=twinning.start_display,
-                status=twinning.status,
-                status_label=twinning.get_status_display(),
-                status_year=twinning.status_year if twinning.status != "active" else None,
-            )
-            for twinning, partner in twinnings
-        ]
         context.update(
-            twinnings=rows,
+            twinnings=twinnings,
             activities=activities,
             map_data=map_data(
                 [partner for _twinning, partner in twinnings], focus=city, link_focus=True
@@ -335,13 +285,13 @@ class CityDetailView(DetailView):
             twinning_timeline=timeline(
                 [
                     (
-                        row.partner.name,
-                        row.twinning.start_year,
-                        row.status_year,
-                        row.status,
-                        row.url,
+                        partner.name,
+                        twinning.start_year,
+                        twinning.status_since,
+                        twinning.status,
+                        twinning.get_absolute_url(),
                     )
-                    for row in rows
+                    for twinning, partner in twinnings
                 ],
                 title=f"Twinnings of {city.name} over time",
                 desc="One bar per twinning with a known start year, from its start to its "
@@ -350,18 +300,6 @@ class CityDetailView(DetailView):
             ),
         )
         return context
-
-
-@dataclass
-class NetworkListRow:
-    """A row of the networks list, worked out once in the view (as TwinningListRow)."""
-
-    network: Network
-    url: str
-    scope: str
-    headquarters: City | None  # None when unknown or a draft
-    headquarters_country: str
-    themes: str
 
 
 class NetworkListView(CatalogueListView):
@@ -385,25 +323,6 @@ class NetworkListView(CatalogueListView):
     )
     export_columns = exports.NETWORK_COLUMNS
     export_name = "networks"
-
-    def rows(self, networks):
-        country_name = country_namer()
-        rows = []
-        for network in networks:
-            headquarters = public(network.headquarters)
-            rows.append(
-                NetworkListRow(
-                    network=network,
-                    url=network.get_absolute_url(),
-                    scope=network.get_scope_display(),
-                    headquarters=headquarters,
-                    headquarters_country=(
-                        country_name(headquarters.country) if headquarters else ""
-                    ),
-                    themes=", ".join(theme.name for theme in network.themes.all()),
-                )
-            )
-        return rows
 
 
 class NetworkDetailView(DetailView):
@@ -462,18 +381,6 @@ class NetworkDetailView(DetailView):
         return context
 
 
-@dataclass
-class AgreementListRow:
-    """A row of the agreements list, worked out once in the view (as TwinningListRow)."""
-
-    agreement: Agreement
-    url: str
-    kind: str
-    status_label: str
-    place: City | None  # None when unknown or a draft
-    network: Network | None  # likewise
-
-
 class AgreementListView(CatalogueListView):
     model = Agreement
     filterset_class = AgreementFilterSet
@@ -492,22 +399,8 @@ class AgreementListView(CatalogueListView):
         ("Network", "network", False),
         ("Parties", "parties", True),
     )
-    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.AGREEMENT_COLUMNS
     export_name = "agreements"
-
-    def rows(self, agreements):
-        return [
-            AgreementListRow(
-                agreement=agreement,
-                url=agreement.get_absolute_url(),
-                kind=agreement.get_kind_display(),
-                status_label=agreement.get_status_display(),
-                place=public(agreement.place),
-                network=public(agreement.network),
-            )
-            for agreement in agreements
-        ]
 
 
 class AgreementDetailView(DetailView):
@@ -518,20 +411,6 @@ class AgreementDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["map_data"] = map_data([party.city for party in self.object.published_parties])
         return context
-
-
-@dataclass
-class TwinningListRow:
-    """A row of the twinnings list, worked out once in the view rather than resolved
-    through model methods in the template (as cities.views.TwinningRow)."""
-
-    twinning: Twinning
-    url: str
-    country_a: str
-    country_b: str
-    kind: str
-    status_label: str
-    status_year: int | None  # shown only when the link is no longer active
 
 
 class TwinningListView(CatalogueListView):
@@ -553,31 +432,17 @@ class TwinningListView(CatalogueListView):
         ("Since", "year", True),
         ("Status", "status", False),
     )
-    rows_show_prefetched = False  # themes: downloads only
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
-    formats = (*CatalogueListView.formats, *graphs.GRAPH_FORMATS)
+    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
 
     def export(self, fmt, queryset):
+        if fmt == "geojson":
+            return geojson_response(analysis.twinning_features(queryset), name=self.export_name)
         if fmt in graphs.GRAPH_FORMATS:
             graph = analysis.twinning_graph(queryset)
             return graphs.graph_response(graph, fmt, self.export_name)
         return super().export(fmt, queryset)
-
-    def rows(self, twinnings):
-        country_name = country_namer()
-        return [
-            TwinningListRow(
-                twinning=twinning,
-                url=twinning.get_absolute_url(),
-                country_a=country_name(twinning.city_a.country),
-                country_b=country_name(twinning.city_b.country),
-                kind=twinning.get_kind_display(),
-                status_label=twinning.get_status_display(),
-                status_year=twinning.status_year if twinning.status != "active" else None,
-            )
-            for twinning in twinnings
-        ]
 
 
 @dataclass
@@ -641,17 +506,6 @@ class TwinningDetailView(DetailView):
         return context
 
 
-@dataclass
-class ActivityListRow:
-    """A row of the activities list, worked out once in the view (as TwinningListRow)."""
-
-    activity: Activity
-    url: str
-    kind: str
-    lead_city: City | None  # None when unknown or a draft
-    lead_country: str
-
-
 class ActivityListView(CatalogueListView):
     model = Activity
     filterset_class = ActivityFilterSet
@@ -670,25 +524,8 @@ class ActivityListView(CatalogueListView):
         ("Started", "year", True),
         ("Ended", "end", True),
     )
-    rows_show_prefetched = False  # themes, partner cities: downloads only
     export_columns = exports.ACTIVITY_COLUMNS
     export_name = "activities"
-
-    def rows(self, activities):
-        country_name = country_namer()
-        rows = []
-        for activity in activities:
-            lead = public(activity.lead_city)
-            rows.append(
-                ActivityListRow(
-                    activity=activity,
-                    url=activity.get_absolute_url(),
-                    kind=activity.get_kind_display(),
-                    lead_city=lead,
-                    lead_country=country_name(lead.country) if lead else "",
-                )
-            )
-        return rows
 
 
 class ActivityDetailView(DetailView):

@@ -1,6 +1,3 @@
-import functools
-import re
-
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -14,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import connections, models
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
-from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
@@ -28,52 +25,6 @@ from citydiplo.records import (
 )
 
 from .regions import countries_in, region_of
-
-# Django's slug converter; its characters are never quoted in a URL.
-PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-URL_PLACEHOLDER_NUMBER = 987654321987654321
-URL_PLACEHOLDER_SLUG = "record-url-placeholder"
-
-
-def record_url(viewname, name, value):
-    """`reverse(viewname, kwargs={name: value})` for a record page, without reversing
-    on every call: list and detail pages link hundreds of records, and `reverse` costs
-    more than anything else in rendering a row.
-
-    The pattern is reversed once per URLconf and script prefix with a placeholder, which
-    the value then replaces. That gives what `reverse` gives whenever the value is a
-    whole number or a plain slug (the int, slug, str and path converters write those
-    unchanged). Any other value, or a pattern the placeholder does not fit, is reversed
-    as usual, errors included.
-    """
-    if type(value) is int and value >= 0:
-        placeholder = URL_PLACEHOLDER_NUMBER
-    elif isinstance(value, str) and PLAIN_SLUG.fullmatch(value):
-        placeholder = URL_PLACEHOLDER_SLUG
-    else:
-        return reverse(viewname, kwargs={name: value})
-    shape = _url_shape(
-        viewname, name, placeholder, get_resolver(get_urlconf()), get_script_prefix()
-    )
-    if shape is None:
-        return reverse(viewname, kwargs={name: value})
-    return f"{shape[0]}{value}{shape[1]}"
-
-
-@functools.lru_cache(maxsize=128)
-def _url_shape(viewname, name, placeholder, resolver, prefix):
-    """(before, after) the value in the URL of `viewname`, or None if it does not fit.
-
-    `resolver` and `prefix` are only part of the cache key: `reverse` reads both.
-    """
-    try:
-        url = reverse(viewname, kwargs={name: placeholder})
-    except NoReverseMatch:
-        return None
-    before, found, after = url.rpartition(str(placeholder))
-    if not found or str(placeholder) in before:
-        return None
-    return before, after
 
 
 class PlaceKind(models.TextChoices):
@@ -218,7 +169,7 @@ class City(CatalogueRecord):
         return f"{self.name} ({self.country.code})"
 
     def get_absolute_url(self):
-        return record_url("cities:city-detail", "slug", self.slug)
+        return reverse("cities:city-detail", kwargs={"slug": self.slug})
 
     def natural_key(self):
         return (self.slug,)

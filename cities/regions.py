@@ -47,20 +47,3 @@ def region_of(country_code):
 def countries_in(region):
     """Sorted ISO codes of the countries in a region (a Region or its value)."""
     return sorted(code for code, reg in region_by_country().items() if reg == region)
-
-
-def country_namer():
-    """country -> its name, looking each country up once.
-
-    django-countries translates the name on every `country.name`, which costs more than
-    the rest of a table row; a table names the same few countries again and again.
-    """
-    names = {}
-
-    def name(country):
-        code = country.code
-        if code not in names:
-            names[code] = country.name
-        return names[code]
-
-    return name

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CitydiploConfig(AppConfig):
@@ -7,3 +8,8 @@ class CitydiploConfig(AppConfig):
 
     name = "citydiplo"
     verbose_name = "CityDiplo"
+
+    def ready(self):
+        from .versioning import install_after_migrate
+
+        post_migrate.connect(install_after_migrate, dispatch_uid="citydiplo_version_triggers")

@@ -6,18 +6,14 @@ each FilterSet lists its facets in its class attribute `facets`, and
 activities/facets.py adds the counting functions that need the catalogue's models.
 """
 
-import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
     F,
-    Model,
     OuterRef,
     Subquery,
 )
@@ -36,6 +32,18 @@ class Facet:
     name: str
     count: object
     multiple: bool = False
+    #: A grouped query several facets read (activities.facets.twinning_groups): when
+    #: set, `count` receives its rows instead of the queryset, and facets filtered
+    #: alike share one run of it, so a list's facets cost one pass over its rows.
+    shared: object = None
+    #: For a repeatable facet with `shared`: `selects(row, values)` says whether a row
+    #: of the shared query matches any of `values`, so the counts beside a selection
+    #: come from the same rows (CatalogueListView.added_counts).
+    selects: object = None
+
+
+TOP = 8  # choices shown at once; the next ones up to SHOWN behind "more"
+SHOWN = 100
 
 
 @dataclass
@@ -55,65 +63,50 @@ class FacetResult:
 
     @property
     def top(self):
-        return self.choices[:8]
+        return self.choices[:TOP]
 
     @property
     def rest(self):
-        return self.choices[8:]
+        return self.choices[TOP:SHOWN]
+
+    @property
+    def hidden(self):
+        """Choices not shown (the smallest): thousands of country pairs would cost more
+        to send and render than the rest of the page."""
+        return max(len(self.choices) - SHOWN, 0)
 
 
-# Caching ------------------------------------------------------------------------------
-
-FACET_CACHE_SECONDS = 600
+# Shared passes ------------------------------------------------------------------------
 
 
-def cached_counts(facet, queryset, version, key=None):
-    """`facet.count(queryset)`, cached under the catalogue version (citydiplo/versioning.py),
-    which the database raises on every write.
+def groups(*columns):
+    """A shared pass (Facet.shared): rows (*columns, count) in one grouped query."""
 
-    `queryset`: a QuerySet, or a function building it, called only if the counts are
-    not cached (on a page served from the cache, building its facets' querysets costs
-    more than finding their counts). `key`: what the queryset is built from, when the
-    caller can say so exactly (`CatalogueListView.filters_key`); compiling the query's
-    SQL for a key costs more than the rest of a facet. Without it, the SQL is the key.
-    """
-    return _cached(("counts", facet.name), key, queryset, version, lambda qs: list(facet.count(qs)))
+    def rows(queryset):
+        return list(queryset.order_by().values_list(*columns).annotate(n=Count("pk")))
+
+    return rows
 
 
-def cached_count(queryset, version, key=None):
-    """`queryset.count()`, cached likewise: a list's result count for its pagination."""
-    return _cached(("count",), key, queryset, version, lambda qs: qs.count())
+def summed(index):
+    """A facet over the rows of `groups`: counts summed by the column at `index`."""
+
+    def count(rows):
+        totals = Counter()
+        for row in rows:
+            totals[row[index]] += row[-1]
+        return [(value, n) for value, n in totals.items() if value is not None]
+
+    return count
 
 
-def _cached(what, key, queryset, version, compute):
-    """`compute(queryset)` cached under (what, key, version); the SQL is the key when
-    the caller gives none."""
-    if key is None:
-        queryset = _built(queryset)
-        key = queryset.query.sql_with_params()
-    digest = hashlib.sha256(repr((what, key, version)).encode()).hexdigest()
-    value = cache.get("facet:" + digest)
-    if value is None:
-        value = compute(_built(queryset))
-        cache.set("facet:" + digest, value, FACET_CACHE_SECONDS)
-    return value
+def one_of(index):
+    """Facet.selects for the rows of `groups`: the column at `index` is a chosen value."""
 
+    def selects(row, values):
+        return row[index] in values
 
-def _built(queryset):
-    return queryset() if callable(queryset) else queryset
-
-
-def key_value(value):
-    """`value` (a cleaned filter value) as an exact part of a cache key: its repr names
-    it, and a record is named by its model and primary key. TypeError for any other
-    kind of value (a QuerySet...), whose repr might not tell two values apart."""
-    if value is None or isinstance(value, str | int | float | Decimal | date):
-        return value
-    if isinstance(value, Model):
-        return (value._meta.label, value.pk)
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, *map(key_value, value))
-    raise TypeError(f"No exact cache key for {type(value).__name__}")
+    return selects
 
 
 # Counting functions ------------------------------------------------------------------

@@ -69,6 +69,9 @@ class CountryFilter(django_filters.MultipleChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", country_choices)
         kwargs.setdefault("label", "Country")
+        # One value per row: no DISTINCT (which made counting the city list compute
+        # every row's annotations).
+        kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
 
 

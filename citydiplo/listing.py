@@ -6,29 +6,20 @@ here, so the five list pages behave alike. Odd input never raises: the page answ
 with what it could use and says what it ignored.
 """
 
-import functools
-import re
 from dataclasses import dataclass
-from urllib.parse import quote_plus
 
-from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
 from django.http import HttpResponseBadRequest, QueryDict
-from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult, cached_count, cached_counts, key_value
-from .versioning import catalogue_version
+from .facets import FacetChoice, FacetResult
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 PAGE_SIZE_CHOICES = (10, 50, 100, 500)
 STATE_PARAMS = ("page", "page_size", "format")
-
-#: Characters that urlencode never escapes (urllib.parse's "always safe").
-unreserved = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def as_param(value):
@@ -84,27 +75,6 @@ class Query:
     def adding(self, name, value):
         return self.url([*self._without(name, value), (name, value)])
 
-    def linker(self, name, *, adding=False):
-        """`value -> self.setting(name, value)` (or `self.adding`), for the hundreds of
-        choices of a facet: the rest of the query string is encoded once, not once per
-        link. The URLs are the same, parameter for parameter.
-        """
-        if adding:
-            kept = [(k, v) for k, v in self.items if k != "page"]
-            present = {v for k, v in kept if k == name}  # adding moves these to the end
-        else:
-            kept, present = self._without(name), ()
-        prefix = "?" + (urlencode(kept) + "&" if kept else "") + quote_plus(name) + "="
-
-        def url(value):
-            if value in present:
-                return self.adding(name, value)
-            if unreserved(value):  # codes, slugs: quote_plus would return them unchanged
-                return prefix + value
-            return prefix + quote_plus(value)
-
-        return url
-
     def page(self, number):
         return self.url([*((k, v) for k, v in self.items if k != "page"), ("page", number)])
 
@@ -115,20 +85,6 @@ class Query:
             if name in names:
                 query.setdefault(name, []).append(value)
         return {k: v[0] if len(v) == 1 else v for k, v in query.items()}
-
-
-class CountCachedPaginator(Paginator):
-    """A Paginator whose result count is cached under the catalogue version: on the
-    imported world, counting a filtered join costs as much as fetching the page."""
-
-    def __init__(self, object_list, per_page, version, key=None, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        self.version = version
-        self.key = key
-
-    @cached_property
-    def count(self):
-        return cached_count(self.object_list, self.version, self.key)
 
 
 @dataclass
@@ -160,27 +116,10 @@ class CatalogueListView(FilterView):
     heading = ""
     intro = ""
     search_placeholder = ""
-    #: False when the page's rows show nothing `for_list()` prefetches (themes, partner
-    #: cities: columns of the downloads), which the page then does not fetch.
-    rows_show_prefetched = True
-    exporting = False
     formats = exports.FORMATS
 
     def get_queryset(self):
-        queryset = self.list_queryset(self.rows_show_prefetched or self.exporting)
-        return queryset.all()  # a fresh copy, as for a view's `queryset` attribute
-
-    @classmethod
-    @functools.cache
-    def list_queryset(cls, prefetch):
-        """`published().for_list()`, built once per list and kept unevaluated: building
-        its annotations costs more than cloning it for each request."""
-        queryset = cls.published_for_list()
-        return queryset if prefetch else queryset.prefetch_related(None)
-
-    @classmethod
-    def published_for_list(cls):
-        return cls.model.objects.published().for_list()
+        return self.model.objects.published().for_list()
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
@@ -195,10 +134,7 @@ class CatalogueListView(FilterView):
     def get(self, request, *args, **kwargs):
         self.notices = []
         self.query = Query(request.GET)
-        # Read once: counts cached under it stay consistent within the page.
-        self.version = catalogue_version()
         fmt = request.GET.get("format", "").strip().lower()
-        self.exporting = bool(fmt)
         if fmt and fmt not in self.formats:
             return HttpResponseBadRequest(
                 f"Unknown format {fmt[:20]!r}: use "
@@ -255,10 +191,7 @@ class CatalogueListView(FilterView):
         return size
 
     def paginate_queryset(self, queryset, page_size):
-        # The key says how the FilterSet's rows were built; any other queryset is keyed
-        # by its SQL.
-        key = self.filters_key(role="rows") if queryset is self.filterset.qs else None
-        paginator = CountCachedPaginator(queryset, page_size, self.version, key)
+        paginator = self.get_paginator(queryset, page_size)
         raw = self.request.GET.get("page", "").strip() or "1"
         try:
             number = int(raw)
@@ -296,7 +229,6 @@ class CatalogueListView(FilterView):
             filter_errors=list(self.error_lines()),
             notices=self.notices,
             header=self.header(),
-            rows=self.rows(context["page_obj"].object_list),
             page_links=self.page_links(context["page_obj"]),
             page_size_links=[
                 (size, self.query.setting("page_size", size), size == paginator.per_page)
@@ -313,70 +245,63 @@ class CatalogueListView(FilterView):
         )
         return context
 
-    def rows(self, records):
-        """The table's rows: `records`, or what a list works out once per row in Python
-        (labels, country names, links) rather than through model methods in the
-        template, which costs more than the rest of a row."""
-        return records
-
     def facets(self):
-        """The facets beside the filters, with their counts.
-
-        The counts are cached under the catalogue version (citydiplo.facets.cached_counts):
-        on the imported world they cost more than the rest of the page together.
-        """
-        version = self.version
+        """The facets beside the filters: each choice with the number of rows its link
+        would show, given the other filters."""
         filterset = self.filterset
         form = filterset.form
         form.is_valid()
         cleaned = form.cleaned_data
+        applied = {name for name, value in cleaned.items() if value not in (None, "", [])}
+        passes = {}  # shared grouped queries, by the filters they ran under
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
-            labels = {}
-            if not isinstance(field, ModelChoiceField):
-                labels = dict(self.field_choices(facet.name))
+            labels = (
+                dict(getattr(field, "choices", ()))
+                if not isinstance(field, ModelChoiceField)
+                else {}
+            )
             chosen = cleaned.get(facet.name)
             if chosen in (None, "", []):
                 chosen = []
             elif not isinstance(chosen, list | tuple):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
-            queryset = self.facet_queryset(facet.name)
-            added = self.added_counts(facet, queryset, chosen, version)
-            link = self.query.linker(facet.name, adding=facet.multiple)
+            queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+            rows = None
+            if facet.shared:
+                key = (facet.shared, frozenset(applied - {facet.name, "ordering"}))
+                if key not in passes:
+                    passes[key] = facet.shared(queryset)
+                rows = passes[key]
+            added = self.added_counts(facet, queryset, chosen, rows)
             choices = []
-            key = self.filters_key(facet.name, "ordering", role=("facet", facet.name))
-            for row in cached_counts(facet, queryset, version, key):
+            for row in facet.count(queryset if rows is None else rows):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
                 count = row[-1]
-                if added is not None and value not in selected:
-                    count = added[0] + added[1].get(value, 0)
-                if not count and value not in selected:
-                    continue
                 is_selected = value in selected
-                if is_selected:
+                if added is not None and not is_selected:
+                    count = added[0] + added[1].get(value, 0)
+                if not count and not is_selected:
+                    continue
+                if not is_selected:
                     url = (
-                        self.query.without(facet.name, value)
+                        self.query.adding(facet.name, value)
                         if facet.multiple
-                        else (self.query.without(facet.name))
+                        else self.query.setting(facet.name, value)
                     )
+                elif facet.multiple:
+                    url = self.query.without(facet.name, value)
                 else:
-                    url = link(value)
+                    url = self.query.without(facet.name)
                 choices.append(FacetChoice(value, str(label), count, is_selected, url))
             choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
             results.append(FacetResult(facet.name, field.label, choices))
         return results
 
-    def facet_queryset(self, name):
-        """A function building the queryset a facet counts over (every filter but its
-        own), once, and only if asked: for counts not in the cache."""
-        return functools.cache(
-            lambda: self.filterset.filter_queryset_except(self.get_facet_queryset(), name)
-        )
-
-    def added_counts(self, facet, queryset, chosen, version=None):
+    def added_counts(self, facet, queryset, chosen, rows=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).
 
         Beside an unselected value of a repeatable filter the page shows the rows its
@@ -388,52 +313,22 @@ class CatalogueListView(FilterView):
         A selected value keeps the count of that value alone under the other filters
         (its link removes it, so no single number describes the resulting page better).
 
-        `queryset`: the facet's `facet_queryset`, built only for counts not cached.
+        `rows`: the facet's shared grouped rows, when it has them; with `facet.selects`
+        the answer comes from them, without another query.
         """
         if not (facet.multiple and chosen):
             return None
-
-        def matching():
-            return self.filterset.filters[facet.name].filter(queryset(), list(chosen))
-
-        def others():
-            return queryset().exclude(pk__in=matching().values("pk"))
-
-        # Both keyed by every filter, the facet's own included: they depend on `chosen`.
-        rows = cached_counts(
-            facet, others, version, self.filters_key("ordering", role=("others", facet.name))
-        )
-        count = cached_count(
-            matching, version, self.filters_key("ordering", role=("matching", facet.name))
-        )
-        return count, {as_param(row[0]): row[-1] for row in rows}
-
-    def filters_key(self, *left_out, role):
-        """An exact cache key for a queryset this page builds from its cleaned filters
-        (but `left_out`), without compiling its SQL; None when a value has no exact key
-        (citydiplo.facets.key_value), and the SQL is then the key.
-
-        The queryset must be a function of the view's class, the filter values and
-        `role` alone (which facet, which queryset of it), as the list querysets are:
-        nothing in them depends on the request, the user or the time.
-        """
-        cleaned = self.filterset.form.cleaned_data
-        try:
-            values = [(name, key_value(cleaned[name])) for name in cleaned if name not in left_out]
-        except TypeError:
-            return None
-        cls = type(self)
-        return (f"{cls.__module__}.{cls.__qualname__}", role, sorted(values))
-
-    def field_choices(self, name):
-        """The choices of a filter form field, read once a page: country choices are
-        translated and sorted again on every reading."""
-        if not hasattr(self, "_field_choices"):
-            self._field_choices = {}
-        if name not in self._field_choices:
-            field = self.filterset.form.fields[name]
-            self._field_choices[name] = list(getattr(field, "choices", ()))
-        return self._field_choices[name]
+        if rows is not None and facet.selects:
+            values = {as_param(value) for value in chosen}
+            matching = [row for row in rows if facet.selects(row, values)]
+            others = [row for row in rows if not facet.selects(row, values)]
+            total = sum(row[-1] for row in matching)
+            return total, {as_param(row[0]): row[-1] for row in facet.count(others)}
+        matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
+        others = queryset.exclude(pk__in=matching.values("pk"))
+        if facet.shared:
+            others = facet.shared(others)
+        return matching.count(), {as_param(row[0]): row[-1] for row in facet.count(others)}
 
     def active_filters(self):
         filterset = self.filterset
@@ -449,7 +344,7 @@ class CatalogueListView(FilterView):
                 if cleaned.get(name) is not None:
                     value = str(cleaned[name])
             elif hasattr(field, "choices"):
-                labels = {str(k): v for k, v in self.field_choices(name)}
+                labels = {str(k): v for k, v in field.choices}
                 value = labels.get(raw.strip().upper(), labels.get(raw.strip(), raw))
             active.append(ActiveFilter(str(field.label), str(value), self.query.without(name, raw)))
         return active

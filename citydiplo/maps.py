@@ -1,4 +1,10 @@
-"""Marker and line data for the Leaflet maps, passed to static/js/map.js by json_script."""
+"""Marker and line data for the Leaflet maps: passed to static/js/map.js by json_script on
+detail pages, and as GeoJSON (`?format=geojson`) for the maps of filtered lists."""
+
+import json
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 
 def point(city, *, focus=False):
@@ -42,4 +48,42 @@ def compact_points(rows, url_template):
     return {
         "compact": [[float(lat), float(lng), name, slug] for name, slug, lat, lng in rows],
         "url_template": url_template,
+    }
+
+
+def geojson_response(features, *, name):
+    """A streamed GeoJSON FeatureCollection (RFC 7946: [longitude, latitude]) of the
+    given features, for the maps of filtered lists and for GIS tools."""
+
+    def chunks():
+        yield '{"type": "FeatureCollection", "features": ['
+        for number, feature in enumerate(features):
+            yield ("," if number else "") + "\n" + json.dumps(feature, ensure_ascii=False)
+        yield "\n]}\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/geo+json")
+    filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.geojson"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def point_feature(longitude, latitude, properties):
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [float(longitude), float(latitude)]},
+        "properties": properties,
+    }
+
+
+def line_feature(start, end, properties):
+    """A line between two (longitude, latitude) pairs, the short way round the globe."""
+    (lng_a, lat_a), (lng_b, lat_b) = ((float(x), float(y)) for x, y in (start, end))
+    if lng_b - lng_a > 180:
+        lng_b -= 360
+    elif lng_a - lng_b > 180:
+        lng_b += 360
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[lng_a, lat_a], [lng_b, lat_b]]},
+        "properties": properties,
     }

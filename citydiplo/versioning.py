@@ -19,12 +19,16 @@ at the same moment as the new data, never before.
   statement, so a transaction takes the version lock before it locks any catalogue row:
   two writers can wait for each other but never deadlock over it.
 
-A migration that recreates a table on SQLite (most AlterField/RemoveField operations)
-drops that table's triggers: such a migration must end with `install_triggers` again.
-tests/test_versioning.py fails if any tracked table has lost its triggers.
+The triggers are (re)installed after every `migrate` (and `flush`), by a post_migrate
+handler (`install_after_migrate`, connected in citydiplo/apps.py), on every table of
+every model of the catalogue's apps and their many-to-many tables. So a new catalogue
+model, or a migration that recreates a table on SQLite (most AlterField/RemoveField
+operations, which drop that table's triggers), needs no hand-written step.
+tests/test_versioning.py fails if any tracked table lacks its triggers.
 """
 
-from django.db import connection
+from django.apps import apps as global_apps
+from django.db import connection, connections
 
 VERSION_TABLE = "citydiplo_catalogue_version"
 TRIGGER_PREFIX = "catalogue_version"
@@ -33,12 +37,12 @@ TRACKED_APPS = ("cities", "activities")
 SQLITE_EVENTS = ("insert", "update", "delete")
 
 
-def tracked_tables(apps):
+def tracked_tables(apps, labels=TRACKED_APPS):
     """The tables whose rows public pages show: every model of the catalogue's apps,
     their many-to-many link tables included, history tables left out (no public page
     reads them, and every history row comes with a change to a tracked table)."""
     tables = set()
-    for label in TRACKED_APPS:
+    for label in labels:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             if model._meta.model_name.startswith("historical"):
                 continue
@@ -107,6 +111,32 @@ def drop_triggers(schema_editor, tables):
         else:
             name = quote(f"{TRIGGER_PREFIX}_{table}")
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quote(table)}")
+
+
+class _Executor:
+    """What install_triggers needs of a schema editor, on a plain connection (a
+    post_migrate handler may run inside a transaction, where SQLite's schema editor
+    refuses to start)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.quote_name = connection.ops.quote_name
+
+    def execute(self, sql):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def install_after_migrate(sender, using="default", **kwargs):
+    """post_migrate: (re)install the triggers on the tables of a catalogue app."""
+    if sender.label not in TRACKED_APPS:
+        return
+    database = connections[using]
+    existing = set(database.introspection.table_names())
+    if VERSION_TABLE not in existing:  # migrated backwards past the version table
+        return
+    tables = [t for t in tracked_tables(global_apps, [sender.label]) if t in existing]
+    install_triggers(_Executor(database), tables)
 
 
 def installed_triggers():

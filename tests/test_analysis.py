@@ -3,6 +3,7 @@ rows as the twinnings list, downloads that parse back."""
 
 import csv
 import io
+import json
 
 import networkx as nx
 import pytest
@@ -173,3 +174,30 @@ def test_eigenvector_is_left_blank_outside_the_largest_component(star_and_path, 
     assert result.giant == 5
     assert by_name["Lone A"].eigenvector is None
     assert by_name["Hub"].eigenvector > 0
+
+
+def test_geojson_of_a_filtered_twinnings_list_has_a_line_per_located_twinning(
+    client, star_and_path
+):
+    response = client.get("/twinnings/", {"country": "DE", "format": "geojson"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    collection = json.loads(body(response))
+    # Only the hub has coordinates in this fixture: no twinning can be drawn.
+    assert collection == {"type": "FeatureCollection", "features": []}
+
+
+def test_geojson_lines_join_both_places_the_short_way_round(client, make_city, source):
+    tokyo = make_city("Tokyo", "JP", slug="tokyo-jp", latitude="35.69", longitude="139.69")
+    sf = make_city("San Francisco", "US", slug="sf-us", latitude="37.77", longitude="-122.42")
+    Twinning.objects.create(city_a=tokyo, city_b=sf).sources.add(source)
+    collection = json.loads(body(client.get("/twinnings/", {"format": "geojson"})))
+    (feature,) = collection["features"]
+    assert feature["geometry"]["coordinates"] == [
+        [139.69, 35.69],
+        [pytest.approx(237.58), 37.77],
+    ]
+    assert feature["properties"]["city_a_name"] == "Tokyo"
+    cities = json.loads(body(client.get("/cities/", {"format": "geojson", "country": "JP"})))
+    assert [f["properties"]["slug"] for f in cities["features"]] == ["tokyo-jp"]
+    assert cities["features"][0]["geometry"]["coordinates"] == [139.69, 35.69]

@@ -7,10 +7,12 @@ NO_ARG_URLS = [
     "activities:home",
     "activities:search",
     "activities:about",
+    "activities:analysis",
     "activities:network-list",
     "activities:agreement-list",
     "activities:twinning-list",
     "activities:activity-list",
+    "activities:analysis",
     "cities:city-list",
 ]
 

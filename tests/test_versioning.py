@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from activities.models import Theme, Twinning
@@ -27,6 +28,26 @@ def test_every_catalogue_table_has_its_triggers(db):
     )
     assert not any("historical" in t for t in versioning.tracked_tables(apps))
     assert expected - versioning.installed_triggers() == set()
+
+
+def test_migrate_reinstalls_lost_triggers_with_no_hand_written_step(db):
+    # What a SQLite table rebuild (AlterField...) does to a table's triggers.
+    versioning.drop_triggers(
+        versioning._Executor(connection), ["activities_twinning", "cities_city"]
+    )
+    assert (
+        not {
+            name
+            for table in ("activities_twinning", "cities_city")
+            for name in versioning.trigger_names(table)
+        }
+        & versioning.installed_triggers()
+    )
+    call_command("migrate", verbosity=0)
+    test_every_catalogue_table_has_its_triggers(db)
+    before = catalogue_version()
+    City.objects.create(name="Gdańsk", slug="gdansk-pl", country="PL")
+    assert catalogue_version() > before
 
 
 def raises_version(write):

@@ -138,3 +138,63 @@ def test_twinning_timeline_scrolls_on_a_phone_without_cutting_labels(
         }"""
     )
     assert geometry == {"page": 375, "scrollable": True, "inside": True}
+
+
+def test_open_the_map_of_a_filtered_twinnings_list(page, live_server, small_catalogue):
+    page.goto(live_server.url + "/twinnings/?country=RU")
+    summary = page.locator("details.list-map summary")
+    expect(summary).to_contain_text("Map of this result")
+    summary.click()
+    expect(page.locator("details.list-map .map.map-ready")).to_be_visible()
+    expect(page.locator(".list-map-status")).to_contain_text("2 places on the map")
+    expect(page.locator(".list-map-status")).to_contain_text("1 twinning drawn as a line")
+
+
+def test_list_map_shows_hostile_names_as_text(page, live_server, small_catalogue):
+    evil = small_catalogue["volgograd"]
+    evil.name = '<img src=x id=injected onerror="alert(1)">'
+    evil.save()
+    page.goto(live_server.url + "/twinnings/?country=RU")
+    page.locator("details.list-map summary").click()
+    expect(page.locator("details.list-map .map.map-ready")).to_be_visible()
+    markers = page.locator(".list-map .map-marker")
+    expect(markers).to_have_count(2)
+    tooltips = []
+    for index in range(2):
+        markers.nth(index).hover()
+        tooltips.append(page.locator(".leaflet-tooltip").last.inner_text())
+    assert evil.name in tooltips
+    assert page.locator("#injected").count() == 0
+
+
+def test_phone_shows_folded_filters_before_the_results_and_no_sideways_scroll(
+    page, live_server, small_catalogue
+):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(live_server.url + "/twinnings/?status=active")
+    toggle = page.locator("#filters > summary")
+    expect(toggle).to_have_text("Filters (1 active)")
+    expect(page.locator("#filters form.filter-form")).to_be_hidden()
+    toggle_box = toggle.bounding_box()
+    results_box = page.locator("table.results").bounding_box()
+    assert toggle_box["y"] + toggle_box["height"] <= results_box["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") == 375
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("element => element.scrollWidth <= element.clientWidth")
+    expect(page.locator("table.results td[data-label='Partner']").first).to_be_visible()
+    toggle.click()
+    expect(page.locator("#filters form.filter-form")).to_be_visible()
+
+
+def test_after_applying_a_filter_focus_lands_on_the_results_heading(
+    page, live_server, small_catalogue
+):
+    page.goto(live_server.url + "/twinnings/")
+    page.fill("#id_year_min", "1950")
+    page.click("form.filter-form button[type=submit]")
+    page.wait_for_url("**year_min=1950**")
+    expect(page.locator("#results-heading")).to_be_focused()
+    expect(page.locator("#results-heading")).to_contain_text("1 result")
+    page.locator(".facet a", has_text="Active").click()
+    page.wait_for_url("**status=active**")
+    expect(page.locator("#results-heading")).to_be_focused()
