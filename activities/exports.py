@@ -10,11 +10,12 @@ import io
 from django.http import HttpResponse
 from django.utils import timezone
 
+from cities.models import City
 from cities.regions import region_of
-from citydiplo.exports import Column
+from citydiplo.exports import CHUNK_SIZE, Column, csv_value
 from citydiplo.records import public
 
-from .models import ConflictingValue
+from .models import ConflictingValue, Source
 
 
 def slug_of(record):
@@ -26,6 +27,53 @@ def slug_of(record):
 def country_of(city):
     city = public(city)
     return city.country.code if city else ""
+
+
+def source_keys(record):
+    return [source.key for source in record.sources.all()]  # prefetched by for_list()
+
+
+def source_urls(record):
+    return [source.url for source in record.sources.all()]
+
+
+def sources_by_pk(field):
+    """`bulk` reader: {record pk: [its sources' `field`, by key]} for every record of a
+    download, in one query on the link table (no join back to the records)."""
+
+    def read(queryset):
+        model = queryset.model
+        link = Source.cities.through if model is City else model.sources.through
+        owner = next(f.attname for f in link._meta.concrete_fields if f.related_model is model)
+        rows = (
+            link.objects.filter(**{f"{owner}__in": queryset.values("pk")})
+            .order_by(owner, "source__key")
+            .values_list(owner, f"source__{field}")
+        )
+        found = {}
+        for pk, value in rows.iterator(chunk_size=CHUNK_SIZE):
+            found.setdefault(pk, []).append(value)
+        return found
+
+    return read
+
+
+#: Every download carries the keys and addresses of the sources its record cites, so
+#: each row can be traced to its evidence. Both list the sources in one order (by key).
+SOURCE_COLUMNS = [
+    Column(
+        "source_keys",
+        source_keys,
+        "Keys of the sources the record cites (CSV: separated by '; ').",
+        bulk=sources_by_pk("key"),
+    ),
+    Column(
+        "source_urls",
+        source_urls,
+        "Their addresses, in the same order as source_keys.",
+        bulk=sources_by_pk("url"),
+    ),
+]
 
 
 def theme_slugs(record):
@@ -52,6 +100,7 @@ NETWORK_COLUMNS = [
     Column("member_count_reported", lambda n: n.member_count, "Member count it reports."),
     Column("member_count_year", lambda n: n.member_count_year, "Year of the reported count."),
     Column("website", lambda n: n.website, "Official website."),
+    *SOURCE_COLUMNS,
 ]
 
 AGREEMENT_COLUMNS = [
@@ -76,6 +125,7 @@ AGREEMENT_COLUMNS = [
     ),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
     Column("text_url", lambda a: a.text_url, "Link to the text."),
+    *SOURCE_COLUMNS,
 ]
 
 TWINNING_COLUMNS = [
@@ -130,6 +180,7 @@ TWINNING_COLUMNS = [
         "by '; '; JSON: objects with field, value, sources and notes).",
         bulk=lambda twinnings: other_values_by_pk(twinnings, "twinning"),
     ),
+    *SOURCE_COLUMNS,
 ]
 
 
@@ -159,6 +210,34 @@ ACTIVITY_COLUMNS = [
     Column("budget", lambda a: a.budget, "Budget, in budget_currency."),
     Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
     Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    *SOURCE_COLUMNS,
+]
+
+MEMBERSHIP_COLUMNS = [
+    Column("id", lambda m: m.pk, "Stable identifier of the membership."),
+    Column("network", lambda m: m.network.slug, "Slug of the network."),
+    Column("network_name", lambda m: m.network.name, "Its name."),
+    Column("city", lambda m: m.city.slug, "Slug of the member city."),
+    Column("city_name", lambda m: m.city.name, "Its name."),
+    Column("city_country", lambda m: m.city.country.code, "Its ISO country code."),
+    Column("role", lambda m: m.role, "member, founding_member, board, chair, observer."),
+    Column("category", lambda m: m.category, "The network's own division (a creative field)."),
+    Column("joined_year", lambda m: m.joined_year, "Year it joined."),
+    Column("left_year", lambda m: m.left_year, "Year it left; empty if still a member."),
+    *SOURCE_COLUMNS,
+]
+
+AGREEMENT_PARTY_COLUMNS = [
+    Column("id", lambda p: p.pk, "Stable identifier of the party's action."),
+    Column("agreement", lambda p: p.agreement.slug, "Slug of the agreement."),
+    Column("agreement_title", lambda p: p.agreement.title, "Its title."),
+    Column("city", lambda p: p.city.slug, "Slug of the city."),
+    Column("city_name", lambda p: p.city.name, "Its name."),
+    Column("city_country", lambda p: p.city.country.code, "Its ISO country code."),
+    Column("action", lambda p: p.action, "signed, endorsed, acceded or withdrew."),
+    Column("year", lambda p: p.year, "Year of the action."),
+    Column("date", lambda p: p.date, "Exact date of the action, when a source gives it."),
+    *SOURCE_COLUMNS,
 ]
 
 
@@ -184,6 +263,7 @@ CITY_COLUMNS = [
     Column("wikidata_id", lambda c: c.wikidata_id, "Wikidata identifier (Q...)."),
     Column("twinning_count", lambda c: c.twinning_count, "Published twinnings, either side."),
     Column("network_count", lambda c: c.network_count, "Networks it is a published member of."),
+    *SOURCE_COLUMNS,
 ]
 
 
@@ -192,7 +272,7 @@ def table_response(header, rows, *, name):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_value(value) for value in row] for row in rows)  # formulas neutralised
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -21,7 +21,7 @@ from citydiplo.filters import (
     only,
     ordering_filter,
 )
-from citydiplo.records import ReviewState
+from citydiplo.records import ReviewState, search_words
 
 from . import facets
 from .models import (
@@ -30,12 +30,17 @@ from .models import (
     ActivityKind,
     Agreement,
     AgreementKind,
+    AgreementParty,
     AgreementStatus,
     DisputedField,
     Field,
     Membership,
+    MembershipRole,
     Network,
     NetworkScope,
+    PartyAction,
+    Source,
+    SourceKind,
     Theme,
     Twinning,
     TwinningKind,
@@ -347,3 +352,113 @@ class ActivityFilterSet(ThemedFilterSet):
         ).values("pk")
         lead = Q(lead_city__country__in=value, lead_city__review_state=ReviewState.PUBLISHED)
         return queryset.filter(lead | Q(pk__in=partnered))
+
+
+def network_filter(label="Network", field_name="network"):
+    return SlugChoiceFilter(
+        queryset=Network.objects.published(),
+        field_name=field_name,
+        label=label,
+        widget=forms.Select,
+    )
+
+
+class MembershipFilterSet(CatalogueFilterSet):
+    network = network_filter()
+    city = city_filter("City")
+    country = CountryFilter(field_name="city__country", label="Country of the city")
+    role = choice(MembershipRole.choices, "Role")
+    year_min = YearFilter(field_name="joined_year", lookup_expr="gte", label="Joined from")
+    year_max = YearFilter(field_name="joined_year", lookup_expr="lte", label="Joined until")
+    member_in = YearFilter(method="filter_member_in", label="Member in (year)")
+    ordering = ordering_filter(
+        ("network__name", "network", "Network"),
+        ("city__name", "city", "City"),
+        ("city__country", "country", "Country"),
+        ("role", "role", "Role"),
+        ("joined_year", "joined", "Joined"),
+        ("left_year", "left", "Left"),
+    )
+
+    facets = (
+        Facet("role", generic.grouped("role")),
+        Facet("country", generic.grouped("city__country"), multiple=True),
+        Facet("network", generic.grouped("network__slug", label="network__name")),
+    )
+
+    class Meta:
+        model = Membership
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city=value)
+
+    def filter_member_in(self, queryset, name, value):
+        """Joined in or before the year (or when unknown) and not left before it."""
+        return queryset.filter(
+            Q(joined_year__lte=value) | Q(joined_year__isnull=True),
+            Q(left_year__gte=value) | Q(left_year__isnull=True),
+        )
+
+
+class AgreementPartyFilterSet(CatalogueFilterSet):
+    agreement = SlugChoiceFilter(
+        queryset=Agreement.objects.published(), label="Agreement", widget=forms.Select
+    )
+    network = network_filter("Network behind the agreement", "agreement__network")
+    city = city_filter("City")
+    country = CountryFilter(field_name="city__country", label="Country of the city")
+    action = choice(PartyAction.choices, "Action (role)")
+    year_min = YearFilter(field_name="year", lookup_expr="gte", label="Action from")
+    year_max = YearFilter(field_name="year", lookup_expr="lte", label="Action until")
+    ordering = ordering_filter(
+        ("agreement__title", "agreement", "Agreement"),
+        ("city__name", "city", "City"),
+        ("city__country", "country", "Country"),
+        ("action", "action", "Action"),
+        ("year", "year", "Year"),
+    )
+
+    facets = (
+        Facet("action", generic.grouped("action")),
+        Facet("country", generic.grouped("city__country"), multiple=True),
+        Facet("agreement", generic.grouped("agreement__slug", label="agreement__title")),
+    )
+
+    class Meta:
+        model = AgreementParty
+        fields = []
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city=value)
+
+
+class ThemeFilterSet(CatalogueFilterSet):
+    """The API's themes (no list page): search and field of operation."""
+
+    field = django_filters.ChoiceFilter(
+        choices=Field.choices, label="Field of operation", empty_label="Any"
+    )
+    ordering = ordering_filter(("name", "name", "Name"), ("field", "field", "Field"))
+
+    class Meta:
+        model = Theme
+        fields = []
+
+
+class SourceFilterSet(CatalogueFilterSet):
+    """The API's sources (no list page): search and kind."""
+
+    kind = choice(SourceKind.choices, "Kind")
+    ordering = ordering_filter(
+        ("title", "title", "Title"),
+        ("publisher", "publisher", "Publisher"),
+        ("accessed_on", "accessed", "Accessed"),
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def search(self, queryset, name, value):
+        return search_words(queryset, value, ("key", "title", "publisher", "url"))

@@ -114,7 +114,24 @@ class SourceKind(models.TextChoices):
     DATASET = "dataset", "Dataset"
 
 
-class SourceManager(models.Manager):
+class SourceQuerySet(models.QuerySet):
+    def cited(self):
+        """Sources cited by a published record: one only drafts cite stays unlisted."""
+        cited = Q(pk__in=City.objects.published().values("sources"))
+        for model in (
+            Network,
+            Membership,
+            Agreement,
+            AgreementParty,
+            Twinning,
+            Activity,
+            ConflictingValue,
+        ):
+            cited |= Q(pk__in=model.objects.published().values("sources"))
+        return self.filter(cited)
+
+
+class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
     def get_by_natural_key(self, key):
         return self.get(key=key)
 
@@ -148,6 +165,11 @@ class Source(Versioned):
 
     def natural_key(self):
         return (self.key,)
+
+
+def source_links():
+    """The sources a download lists beside each record: key and address, by key."""
+    return Prefetch("sources", Source.objects.order_by("key").only("key", "url"))
 
 
 class ThemeQuerySet(models.QuerySet):
@@ -250,7 +272,7 @@ class NetworkQuerySet(CatalogueQuerySet):
         members = Membership.objects.published()
         return (
             self.select_related("headquarters", "merged_into")
-            .prefetch_related("themes")
+            .prefetch_related("themes", source_links())
             .annotate(member_total=count_subquery(members, "network"))
         )
 
@@ -385,6 +407,16 @@ class MembershipRole(models.TextChoices):
 
 
 class MembershipQuerySet(CatalogueQuerySet):
+    SEARCH_FIELDS = ("city__name", "network__name", "network__acronym", "category", "notes")
+
+    def search(self, q):
+        """Memberships with every word of `q` in the city, network, category or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_list(self):
+        """The network and city of each row in the same query."""
+        return self.select_related("network", "city").prefetch_related(source_links())
+
     def published(self):
         """Published memberships of a published city in a published network."""
         return (
@@ -525,7 +557,7 @@ class AgreementQuerySet(CatalogueQuerySet):
         parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
         return (
             self.select_related("network", "place")
-            .prefetch_related("themes")
+            .prefetch_related("themes", source_links())
             .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
         )
 
@@ -647,7 +679,29 @@ class PartyAction(models.TextChoices):
     WITHDREW = "withdrew", "Withdrew"
 
 
-class AgreementPartyManager(models.Manager):
+class AgreementPartyQuerySet(models.QuerySet):
+    def published(self):
+        """Actions of published cities on published agreements (parties have no review
+        state of their own)."""
+        return self.filter(
+            agreement__review_state=ReviewState.PUBLISHED,
+            city__review_state=ReviewState.PUBLISHED,
+        )
+
+    SEARCH_FIELDS = ("city__name", "agreement__title", "notes")
+
+    def search(self, q):
+        """Parties with every word of `q` in the city's name, the agreement's title or notes."""
+        return search_words(self, q, self.SEARCH_FIELDS)
+
+    def for_list(self):
+        """The agreement and city of each row in the same query."""
+        return self.select_related("agreement", "agreement__network", "city").prefetch_related(
+            source_links()
+        )
+
+
+class AgreementPartyManager(models.Manager.from_queryset(AgreementPartyQuerySet)):
     def get_by_natural_key(self, agreement_slug, city_slug, action):
         return self.get(agreement__slug=agreement_slug, city__slug=city_slug, action=action)
 
@@ -683,6 +737,9 @@ class AgreementParty(Versioned):
 
     def __str__(self):
         return f"{self.city.name} {self.get_action_display().lower()} {self.agreement.title}"
+
+    def get_absolute_url(self):
+        return self.agreement.get_absolute_url()
 
     def natural_key(self):
         return (self.agreement.slug, self.city.slug, self.action)
@@ -987,7 +1044,9 @@ class ActivityQuerySet(CatalogueQuerySet):
         return (
             self.select_related("lead_city", "place")
             .prefetch_related(
-                "themes", models.Prefetch("partner_cities", queryset=published_cities)
+                "themes",
+                models.Prefetch("partner_cities", queryset=published_cities),
+                source_links(),
             )
             .annotate(
                 partner_count=count_subquery(
@@ -1159,6 +1218,14 @@ def parse_partial_date(text):
 
 
 class ConflictingValueQuerySet(models.QuerySet):
+    def published(self):
+        """Other values of published records (the record's own published() rules)."""
+        return self.filter(
+            Q(twinning__in=Twinning.objects.published().values("pk"))
+            | Q(membership__in=Membership.objects.published().values("pk"))
+            | Q(party__in=AgreementParty.objects.published().values("pk"))
+        )
+
     def grouped_by(self, owner):
         """{owner id: [its conflicting values, with their sources]} for `owner`
         ('twinning', 'membership' or 'party'), in two queries."""
@@ -1373,7 +1440,7 @@ class CityDiplomacyQuerySet(CityQuerySet):
             twinning_count=count_subquery(twinnings, "city_a")
             + count_subquery(twinnings, "city_b"),
             network_count=count_subquery(Membership.objects.published(), "city"),
-        )
+        ).prefetch_related(source_links())
 
     def for_detail(self):
         """A city with everything its page shows, in a fixed number of queries.

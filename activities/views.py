@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, F
-from django.http import HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, TemplateView
@@ -19,17 +19,20 @@ from citydiplo.maps import compact_points, geojson_response, map_data
 from citydiplo.records import DatePrecision, ReviewState, format_partial_date, public
 from citydiplo.versioning import catalogue_version
 
-from . import analysis, exports, graphs
+from . import analysis, exports, graphs, release
 from .filters import (
     ActivityFilterSet,
     AgreementFilterSet,
+    AgreementPartyFilterSet,
     CityFilterSet,
+    MembershipFilterSet,
     NetworkFilterSet,
     TwinningFilterSet,
 )
 from .models import (
     Activity,
     Agreement,
+    AgreementParty,
     DisputedField,
     Membership,
     Network,
@@ -84,7 +87,7 @@ class HomeView(TemplateView):
                 (
                     "Network memberships",
                     Membership.objects.published().count(),
-                    None,
+                    reverse("activities:membership-list"),
                 ),
                 (
                     "Agreements",
@@ -226,6 +229,48 @@ class AboutView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
         return context
+
+
+class DataView(TemplateView):
+    """/data/: the latest citable release (`manage.py release`), its checksums and how
+    to cite it."""
+
+    template_name = "activities/data.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        latest = release.latest_release()
+        resources = []
+        if latest:
+            sums = dict(latest.checksums)
+            resources = [
+                (
+                    resource,
+                    reverse("activities:data-file", args=[latest.version, resource["path"]]),
+                    sums.get(resource["path"], ""),
+                )
+                for resource in latest.descriptor.get("resources", [])
+            ]
+        context.update(
+            release=latest,
+            resources=resources,
+            today=timezone.localdate(),
+            licence=release.LICENCE,
+            attribution=release.ATTRIBUTION,
+        )
+        return context
+
+
+def data_file(request, version, name):
+    """A file of a release, streamed; only the files its checksums list."""
+    if not release.VERSION_PATTERN.fullmatch(version):
+        raise Http404("No such release.")
+    found = release.read_release(release.release_root() / version)
+    if found is None:
+        raise Http404("No such release.")
+    if name not in found.files:
+        raise Http404("No such file in this release.")
+    return FileResponse(open(found.directory / name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
 
 
 class CityListView(CatalogueListView):
@@ -640,3 +685,46 @@ def cached_centrality(twinnings, filterset):
         result = analysis.centrality(analysis.twinning_graph(twinnings))
         cache.set(key, result, timeout=None)
     return result
+
+
+class MembershipListView(CatalogueListView):
+    model = Membership
+    filterset_class = MembershipFilterSet
+    template_name = "activities/membership_list.html"
+    heading = "Network memberships"
+    intro = (
+        "Which city belongs to which network, in what role, from when to when: one row "
+        "per city and network."
+    )
+    search_placeholder = "City, network or category"
+    columns = (
+        ("Network", "network", False),
+        ("City", "city", False),
+        ("Country", "country", False),
+        ("Role", "role", False),
+        ("Joined", "joined", True),
+        ("Left", "left", True),
+    )
+    export_columns = exports.MEMBERSHIP_COLUMNS
+    export_name = "memberships"
+
+
+class AgreementPartyListView(CatalogueListView):
+    model = AgreementParty
+    filterset_class = AgreementPartyFilterSet
+    template_name = "activities/agreementparty_list.html"
+    heading = "Agreement parties"
+    intro = (
+        "Who signed, endorsed, acceded to or withdrew from which agreement, and when: one "
+        "row per city's action, like the lines of a treaty status table."
+    )
+    search_placeholder = "City or agreement"
+    columns = (
+        ("Agreement", "agreement", False),
+        ("City", "city", False),
+        ("Country", "country", False),
+        ("Action", "action", False),
+        ("Year", "year", True),
+    )
+    export_columns = exports.AGREEMENT_PARTY_COLUMNS
+    export_name = "agreement-parties"

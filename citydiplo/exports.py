@@ -90,6 +90,9 @@ def _csv_value(value):
     return neutralise(str(value))
 
 
+csv_value = _csv_value  # for other CSV writers (the analysis tables)
+
+
 class _Echo:
     """A file-like object whose write() returns the line, for csv.writer."""
 

@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "citydiplo",
     "cities",
     "activities",
@@ -275,6 +278,50 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# The read API (activities/api/): read-only, JSON only, published records only.
+# Anonymous clients are throttled per address (API_ANON_RATE requests per minute,
+# counted in the cache); editors with a session are not.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "activities.api.protocol.JSONOnly",
+    "DEFAULT_THROTTLE_CLASSES": ["activities.api.protocol.AnonymousThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "activities.api.protocol.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Coordinates and budgets as JSON numbers, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CityDiplo API",
+    "DESCRIPTION": (
+        "Read-only access to the published records of CityDiplo, a catalogue of city "
+        "diplomacy. List endpoints take the same filter parameters as the matching list "
+        "pages. Data: CC BY-SA 4.0 (credit CityDiplo, Wikipedia contributors for the "
+        "twin-town lists, GeoNames for places)."
+    ),
+    "VERSION": "1",
+    "LICENSE": {"name": "CC BY-SA 4.0", "url": "https://creativecommons.org/licenses/by-sa/4.0/"},
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The API is public: no login shown in the documentation (editors' sessions still
+    # lift the throttle).
+    "AUTHENTICATION_WHITELIST": [],
+    # Swagger UI from the drf-spectacular-sidecar package, served as our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": False,
+    # One name for the date precision choices every model shares.
+    "ENUM_NAME_OVERRIDES": {"DatePrecisionEnum": "citydiplo.records.DatePrecision"},
+}
+
+# Where `manage.py release` writes the citable releases (one folder per version) and
+# where the /data/ page finds the latest.
+RELEASE_DIR = Path(os.environ.get("RELEASE_DIR") or BASE_DIR / "releases")
 
 LOGGING = {
     "version": 1,

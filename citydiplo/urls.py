@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
+    path("api/", include("activities.api.urls")),
     path("cities/", include(city_urlpatterns)),
     path("", include("activities.urls")),
 ]

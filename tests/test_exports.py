@@ -13,7 +13,9 @@ from django.utils import timezone
 from activities.exports import (
     ACTIVITY_COLUMNS,
     AGREEMENT_COLUMNS,
+    AGREEMENT_PARTY_COLUMNS,
     CITY_COLUMNS,
+    MEMBERSHIP_COLUMNS,
     NETWORK_COLUMNS,
     TWINNING_COLUMNS,
 )
@@ -25,6 +27,14 @@ EXPORTS = [
     ("activities:agreement-list", "agreements", AGREEMENT_COLUMNS, "country=FR", "slug"),
     ("activities:twinning-list", "twinnings", TWINNING_COLUMNS, "country=FR", "id"),
     ("activities:activity-list", "activities", ACTIVITY_COLUMNS, "country=JP", "slug"),
+    ("activities:membership-list", "memberships", MEMBERSHIP_COLUMNS, "network=c40", "id"),
+    (
+        "activities:agreementparty-list",
+        "agreement-parties",
+        AGREEMENT_PARTY_COLUMNS,
+        "country=FR&action=signed",
+        "id",
+    ),
 ]
 
 
@@ -202,3 +212,49 @@ def test_json_keeps_formula_like_text_as_it_is(client, make_city):
     data = json.loads(b"".join(response.streaming_content))
     assert data["results"][0]["name"] == "=1+2"
     assert data["results"][0]["longitude"] == -74.006
+
+
+SOURCED = [
+    ("/cities/", lambda c: c.paris, "slug"),
+    ("/twinnings/", lambda c: c.paris_berlin, "id"),
+    ("/networks/", lambda c: c.c40, "slug"),
+    ("/agreements/", lambda c: c.pact, "slug"),
+    ("/activities/", lambda c: c.aid, "slug"),
+    ("/memberships/", lambda c: c.c40.memberships.get(city=c.paris), "id"),
+    ("/agreement-parties/", lambda c: c.pact.parties.get(city=c.paris), "id"),
+]
+
+
+@pytest.mark.parametrize(("path", "record", "key"), SOURCED)
+def test_downloads_carry_source_keys_and_urls(client, catalogue, source, path, record, key):
+    from activities.models import Source
+
+    record = record(catalogue)
+    other = Source.objects.create(
+        key="a-first", title="Zeta", url="https://example.org/zeta", kind="news"
+    )
+    record.sources.add(source, other)
+    _response, body = download(client, f"{path}?format=csv")
+    rows = {row[key]: row for row in csv.DictReader(io.StringIO(body))}
+    row = rows[str(record.pk if key == "id" else record.slug)]
+    # Both by key, so the n-th URL is the n-th key's.
+    assert row["source_keys"] == "a-first; test-source"
+    assert row["source_urls"] == "https://example.org/zeta; https://example.org/source"
+    _response, body = download(client, f"{path}?format=json")
+    results = json.loads(body)["results"]
+    wanted = str(record.pk if key == "id" else record.slug)
+    found = next(r for r in results if str(r[key]) == wanted)
+    assert found["source_keys"] == ["a-first", "test-source"]
+    assert found["source_urls"] == ["https://example.org/zeta", "https://example.org/source"]
+
+
+def test_membership_download_filters_by_network_city_country_role_and_year(client, catalogue):
+    catalogue.c40.memberships.filter(city=catalogue.paris).update(role="chair", joined_year=2006)
+    _response, body = download(
+        client, "/memberships/?network=c40&country=FR&role=chair&year_min=2000&format=csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [(r["network"], r["city"], r["role"], r["joined_year"]) for r in rows] == [
+        ("c40", "paris-fr", "chair", "2006")
+    ]
+    assert rows[0]["url"] == "http://testserver/networks/c40/"

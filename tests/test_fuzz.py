@@ -12,7 +12,7 @@ PARAMETERS = [
     "q", "ordering", "page", "page_size", "format", "country", "region", "kind",
     "population_min", "population_max", "network", "has_twinnings", "capital", "scope",
     "theme", "field", "founded_min", "founded_max", "active", "hq_country", "status",
-    "city", "year_min", "year_max", "country_pair",
+    "city", "year_min", "year_max", "country_pair", "role", "action", "agreement", "member_in",
 ]  # fmt: skip
 
 HOSTILE_VALUES = st.sampled_from(
@@ -50,12 +50,23 @@ def public_urls(twinned_pair, network, source):
         "/", "/search/", "/about/", "/cities/", "/networks/", "/agreements/", "/twinnings/",
         "/activities/", city.get_absolute_url(), network.get_absolute_url(),
         agreement.get_absolute_url(), twinned_pair.get_absolute_url(),
-        activity.get_absolute_url(), theme.get_absolute_url(),
+        activity.get_absolute_url(), theme.get_absolute_url(), "/memberships/",
+        "/agreement-parties/", "/data/", "/api/", "/api/cities/", "/api/networks/",
+        "/api/memberships/", "/api/agreements/", "/api/agreement-parties/", "/api/twinnings/",
+        "/api/activities/", "/api/themes/", "/api/sources/", f"/api/cities/{city.slug}/",
+        f"/api/twinnings/{twinned_pair.pk}/", "/api/schema/",
     ]  # fmt: skip
 
 
+@pytest.fixture
+def django_settings(settings):
+    return settings
+
+
 @pytest.mark.django_db
-def test_random_query_strings_never_cause_a_server_error(client, public_urls):
+def test_random_query_strings_never_cause_a_server_error(client, public_urls, django_settings):
+    django_settings.API_ANON_RATE = "100000/minute"  # fuzz the API, not its throttle
+
     @settings(
         max_examples=12,
         deadline=None,
@@ -75,7 +86,9 @@ def test_random_query_strings_never_cause_a_server_error(client, public_urls):
 @pytest.mark.parametrize(
     "path",
     ["/cities/%00/", "/twinnings/99999999999999999999/", "/networks/" + "x" * 300 + "/",
-     "/themes/nothing/", "/agreements/'%20OR%201=1/"],
+     "/themes/nothing/", "/agreements/'%20OR%201=1/", "/api/cities/%00/",
+     "/api/twinnings/99999999999999999999/", "/api/sources/'%20OR%201=1/",
+     "/data/..%2F..%2F/datapackage.json", "/data/2026-01-01/../settings.py"],
 )  # fmt: skip
 def test_hostile_paths_get_a_4xx(client, path):
     assert 400 <= client.get(path).status_code < 500

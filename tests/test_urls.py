@@ -12,6 +12,9 @@ NO_ARG_URLS = [
     "activities:agreement-list",
     "activities:twinning-list",
     "activities:activity-list",
+    "activities:membership-list",
+    "activities:agreementparty-list",
+    "activities:data",
     "activities:analysis",
     "cities:city-list",
 ]
