@@ -47,3 +47,11 @@ def test_network_merged_into_a_published_network_is_closed(client, draft_links):
     draft_links.draft_network.save()
     page = body(client.get(draft_links.network.get_absolute_url()))
     assert "Merged into" in page and "2000" in page
+
+
+def test_api_does_not_show_a_network_merged_into_a_draft_as_closed(client, draft_links):
+    response = client.get(f"/api/networks/{draft_links.network.pk}/")
+    if response.status_code == 404:
+        response = client.get(f"/api/networks/{draft_links.network.slug}/")
+    data = response.json()
+    assert data["closed_year"] is None and data["merged_into"] is None
