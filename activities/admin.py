@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from cities.admin import CityAdmin
+from cities.admin import CityAdmin, CityNameInline
 from cities.models import City
 from citydiplo.admin import (
     CatalogueAdminForm,
@@ -280,8 +280,6 @@ class TwinningAdmin(CatalogueImportMixin, ReviewAdmin):
     search_fields = [
         "city_a__name",
         "city_b__name",
-        "city_a__alternate_names",
-        "city_b__alternate_names",
         "status_act",
         "notes",
     ]
@@ -389,7 +387,13 @@ class CityMembershipInline(ReadOnlyInline):
 
 class CityCatalogueAdmin(CatalogueImportMixin, CityAdmin):
     resource_classes = [CityResource]
-    inlines = [CitySourceInline, TwinningAsAInline, TwinningAsBInline, CityMembershipInline]
+    inlines = [
+        CityNameInline,
+        CitySourceInline,
+        TwinningAsAInline,
+        TwinningAsBInline,
+        CityMembershipInline,
+    ]
 
 
 admin.site.unregister(City)

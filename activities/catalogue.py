@@ -355,7 +355,6 @@ class Builder:
                 "wikidata_id": v["wikidata_id"],
                 "summary": v["summary"],
                 "notes": v["notes"],
-                "alternate_names": "",
                 "latitude": None,
                 "longitude": None,
                 "population": None,
@@ -856,3 +855,33 @@ def catalogue_objects(root=None, *, gazetteer=None):
     write_fixture(objects, partial)
     partial.replace(cached)
     return objects
+
+
+def city_names(objects, root=None, *, gazetteer=None):
+    """{city slug: [other names]} of the catalogue's cities with a GeoNames id: the
+    exonyms, older names and names in other scripts GeoNames gives them (one spelling
+    per normalised form). Kept in `.cache/city-names-<hash>.json` beside the built
+    catalogue, so a second load skips reading GeoNames.
+    """
+    root = Path(root or settings.BASE_DIR / "fixtures")
+    cached = cache_dir() / f"city-names-{catalogue_hash(root)}.json"
+    if cached.exists():
+        return json.loads(cached.read_text("utf-8"))
+    if gazetteer is None:
+        from cities.gazetteer import IdGazetteer
+
+        gazetteer = IdGazetteer()
+    names = {}
+    for obj in objects:
+        geonames_id = obj["fields"].get("geonames_id") if obj["model"] == "cities.city" else None
+        if geonames_id:
+            others = gazetteer.other_names(geonames_id)
+            if others:
+                names[obj["fields"]["slug"]] = others
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    for stale in cached.parent.glob("city-names-*.json"):
+        stale.unlink()
+    partial = cached.with_suffix(".tmp")
+    write_fixture(names, partial)
+    partial.replace(cached)
+    return names

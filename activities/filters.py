@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from cities.filters import PlaceNameFilter
 from cities.models import City, PlaceKind
 from cities.regions import Region, countries_in
 from citydiplo import facets as generic
@@ -67,8 +68,13 @@ def field_filter():
     )
 
 
-def city_filter(label):
-    return SlugChoiceFilter(queryset=City.objects.published(), method="filter_city", label=label)
+def published_cities():
+    return City.objects.published()
+
+
+def city_filter(label, method="filter_city"):
+    """A place typed by name or picked from the suggestions; the URL keeps its slug."""
+    return PlaceNameFilter(queryset=published_cities, method=method, label=label)
 
 
 def has_twinning_condition():
@@ -170,6 +176,7 @@ class NetworkFilterSet(ThemedFilterSet):
     founded_max = YearFilter(field_name="founded_year", lookup_expr="lte", label="Founded until")
     active = YesNoFilter(condition=lambda: network_active(), label="Still active")
     hq_country = CountryFilter(method="filter_hq_country", label="Headquarters country")
+    member = city_filter("Member city", method="filter_member")
     ordering = ordering_filter(
         ("name", "name", "Name"),
         ("scope", "scope", "Scope"),
@@ -190,6 +197,11 @@ class NetworkFilterSet(ThemedFilterSet):
     class Meta:
         model = Network
         fields = []
+
+    def filter_member(self, queryset, name, value):
+        return only(
+            queryset, memberships__city=value, memberships__review_state=ReviewState.PUBLISHED
+        )
 
     def filter_hq_country(self, queryset, name, value):
         """A draft headquarters is not public, so it places the network nowhere."""
@@ -245,6 +257,7 @@ class AgreementFilterSet(ThemedFilterSet):
 
 class TwinningFilterSet(CatalogueFilterSet):
     city = city_filter("City (either side)")
+    partner = city_filter("Partner (the other side)")
     country = CountryFilter(method="filter_country", label="Country (either side)")
     country_pair = CountryPairFilter(method="filter_country_pair", label="Country pair")
     kind = choice(TwinningKind.choices, "Kind")

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from cities.countries import resolve_country
 from cities.gazetteer import fold, locate, parse_place_name, us_states
-from cities.models import City, PlaceKind
+from cities.models import City, CityName, NameSource, PlaceKind
 
 from .history import copy_links
 from .models import Source, SourceKind, Twinning
@@ -281,16 +281,22 @@ class TwinningImport:
     def match_catalogue(self, places):
         """Set city_id on places already in the catalogue; return the slugs taken."""
         by_geonames, by_name, slugs = {}, defaultdict(list), set()
-        rows = City.objects.values_list(
-            "pk", "name", "alternate_names", "country", "subdivision", "geonames_id", "slug"
-        )
-        for pk, name, alternates, country, subdivision, geonames_id, slug in rows.iterator(
-            chunk_size=5000
+        # The names people gave (GeoNames' exonyms would pair namesakes too readily).
+        alternates = defaultdict(list)
+        for city_id, spelling in (
+            CityName.objects.exclude(source=NameSource.GEONAMES)
+            .values_list("city_id", "name")
+            .iterator(chunk_size=5000)
         ):
+            alternates[city_id].append(spelling)
+        rows = City.objects.values_list(
+            "pk", "name", "country", "subdivision", "geonames_id", "slug"
+        )
+        for pk, name, country, subdivision, geonames_id, slug in rows.iterator(chunk_size=5000):
             slugs.add(slug)
             if geonames_id:
                 by_geonames[geonames_id] = pk
-            for spelling in {name, *alternates.splitlines()}:
+            for spelling in {name, *alternates.get(pk, ())}:
                 if spelling.strip():
                     by_name[(country, fold(spelling))].append((pk, fold(subdivision), geonames_id))
         for place in places:
@@ -399,6 +405,7 @@ class TwinningImport:
             cities = [self._new_city(place, slugs) for place in batch]
             with transaction.atomic():
                 City.objects.bulk_create(cities)
+                self._add_names(batch, cities)
                 Source.cities.through.objects.bulk_create(
                     [Source.cities.through(source_id=source.pk, city_id=c.pk) for c in cities],
                     ignore_conflicts=True,
@@ -430,11 +437,29 @@ class TwinningImport:
                 ignore_conflicts=True,
             )
 
+    @staticmethod
+    def _add_names(places, cities):
+        """Each new city's names: its main name, the spellings of the list, and the
+        other names GeoNames gives the place it was found as."""
+        pairs = list(zip(places, cities, strict=True))
+        CityName.objects.add([(c.pk, c.name) for _, c in pairs], NameSource.MAIN)
+        CityName.objects.add(
+            [(c.pk, s) for p, c in pairs for s in sorted(p.spellings) if s != c.name],
+            NameSource.IMPORT,
+        )
+        CityName.objects.add(
+            [
+                (c.pk, n)
+                for p, c in pairs
+                if c.geonames_id
+                for n in p.location.place.alternate_names
+            ],
+            NameSource.GEONAMES,
+        )
+
     def _new_city(self, place, slugs):
-        spellings = sorted(s for s in place.spellings if s != place.name)
         city = City(
             name=place.name[:200],
-            alternate_names="\n".join(spellings),
             country=place.country,
             subdivision=place.subdivision[:200],
             kind=place.kind,

@@ -465,11 +465,12 @@ class CatalogueLoader:
 
 
 def refresh_planner_statistics():
-    """After a bulk write, let PostgreSQL's planner see the new table sizes.
+    """After a bulk write, let the database's planner see the new table sizes.
 
     Until autovacuum gets to it, PostgreSQL plans on the sizes of the empty tables and
     can join 26,000 twinnings to 18,000 cities by nested loops: tens of seconds a page.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        # SQLite too: without statistics it takes an index on the review state (one
+        # value for nearly every row) over the search's lookups of names.
+        cursor.execute("ANALYZE")

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from cities.models import City, CityQuerySet
+from cities.models import City, CityName, CityQuerySet, NameSource
+from cities.names import normalise
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
     CatalogueHistory,
@@ -25,9 +26,12 @@ from citydiplo.records import (
     Versioned,
     choice_constraint,
     format_partial_date,
+    query_words,
     review_state_constraint,
     search_words,
 )
+
+from .search import ranked_search
 
 
 def unpublished_cities():
@@ -173,11 +177,10 @@ def source_links():
 
 
 class ThemeQuerySet(models.QuerySet):
-    SEARCH_FIELDS = ("name", "slug", "description")
-
     def search(self, q):
-        """Themes with every word of `q` in their name, slug or description."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Themes named like `q` first, then those with every word of `q` in their name,
+        slug or description (activities.search)."""
+        return ranked_search(self, q, ("name",), ("slug", "description"))
 
     def for_detail(self):
         """A theme with its published networks, agreements, twinnings and activities."""
@@ -238,11 +241,10 @@ class NetworkScope(models.TextChoices):
 
 
 class NetworkQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("name", "acronym", "slug", "summary", "region_covered")
-
     def search(self, q):
-        """Networks with every word of `q` in their name, acronym, slug, summary or region."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Networks whose name or acronym matches `q`, best match first, then those with
+        every word of `q` in their slug, summary or region (activities.search)."""
+        return ranked_search(self, q, ("name", "acronym"), ("slug", "summary", "region_covered"))
 
     def for_detail(self):
         """A network with its published members, agreements and history, in fixed queries."""
@@ -531,11 +533,10 @@ class AgreementStatus(models.TextChoices):
 
 
 class AgreementQuerySet(CatalogueQuerySet):
-    SEARCH_FIELDS = ("title", "slug", "summary", "forum")
-
     def search(self, q):
-        """Agreements with every word of `q` in their title, slug, summary or forum."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Agreements whose title matches `q`, best match first, then those with every
+        word of `q` in their slug, summary or forum (activities.search)."""
+        return ranked_search(self, q, ("title",), ("slug", "summary", "forum"))
 
     def for_detail(self):
         """An agreement with its participants (published cities only), themes, sources."""
@@ -819,7 +820,7 @@ class TwinningQuerySet(CatalogueQuerySet):
         Large text and timestamp columns no list shows are deferred: on 26,000 rows
         their transfer and conversion cost more than everything else.
         """
-        heavy = ("created_at", "updated_at", "notes", "summary", "alternate_names")
+        heavy = ("created_at", "updated_at", "notes", "summary")
         return (
             self.select_related("city_a", "city_b")
             .defer(
@@ -839,19 +840,38 @@ class TwinningQuerySet(CatalogueQuerySet):
     def between(self, city, other):
         return self.filter(Q(city_a=city, city_b=other) | Q(city_a=other, city_b=city))
 
-    SEARCH_FIELDS = (
-        "city_a__name",
-        "city_b__name",
-        "city_a__alternate_names",
-        "city_b__alternate_names",
-        "status_reason",
-        "status_act",
-        "notes",
-    )
-
     def search(self, q):
-        """Twinnings with every word of `q` in a place's names, status reason, act or notes."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Twinnings with every word of `q` in a name of either place (any name it goes
+        by, cities.CityName) or in the reason or act that suspended or ended them; the
+        pairs whose place best matches the whole of `q` first (as City search ranks).
+
+        Served by the indexes of city names: no scan of the twinnings' texts beyond
+        the few links that are no longer active.
+        """
+        q = " ".join((q or "").split())
+        if not q:
+            return self
+        queryset = self
+        every = self.model._base_manager.order_by()
+        for word in query_words(q):
+            cities = CityName.objects.matching(normalise(word)).values("city_id")
+            ended = every.filter(
+                Q(status_reason__icontains=word) | Q(status_act__icontains=word),
+                status__in=[TwinningStatus.SUSPENDED, TwinningStatus.TERMINATED],
+            )
+            # A union of index lookups: with OR, the planners scan every twinning.
+            either = (
+                every.filter(city_a__in=cities)
+                .values("pk")
+                .union(every.filter(city_b__in=cities).values("pk"), ended.values("pk"))
+            )
+            queryset = queryset.filter(pk__in=either)
+        folded = normalise(q)
+        if not folded:
+            return queryset
+        ordering = list(self.query.order_by) or list(self.model._meta.ordering)
+        match = CityName.objects.best_match(folded, "city_a", "city_b")
+        return queryset.annotate(match=match).order_by("match", *ordering)
 
     def for_detail(self):
         return self.select_related("city_a", "city_b").prefetch_related(
@@ -1013,18 +1033,12 @@ class ActivityKind(models.TextChoices):
 
 
 class ActivityQuerySet(CatalogueQuerySet):
-    # A draft lead city's name finds nothing (it would reveal the draft).
-    SEARCH_FIELDS = (
-        "title",
-        "slug",
-        "summary",
-        "other_partners",
-        ("lead_city__name", Q(lead_city__review_state=ReviewState.PUBLISHED)),
-    )
-
     def search(self, q):
-        """Activities with every word of `q` in title, slug, summary, partners or lead city."""
-        return search_words(self, q, self.SEARCH_FIELDS)
+        """Activities whose title matches `q`, best match first, then those with every
+        word of `q` in their slug, summary, partners or lead city (activities.search)."""
+        # A draft lead city's name finds nothing (it would reveal the draft).
+        lead_city = ("lead_city__name", Q(lead_city__review_state=ReviewState.PUBLISHED))
+        return ranked_search(self, q, ("title",), ("slug", "summary", "other_partners", lead_city))
 
     def for_detail(self):
         """An activity with its place, lead and published partner cities, themes, sources."""
@@ -1483,6 +1497,11 @@ class CityDiplomacyQuerySet(CityQuerySet):
                 to_attr="published_activities_joined",
             ),
             "sources",
+            Prefetch(
+                "names",
+                CityName.objects.exclude(source=NameSource.MAIN).order_by("name"),
+                to_attr="other_names",
+            ),
         )
 
 

@@ -13,7 +13,7 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
-from cities.models import City
+from cities.models import City, CityName, NameSource
 from citydiplo import review
 from citydiplo.admin import REASON_MAX_LENGTH, can_publish
 from citydiplo.records import ReviewState, hold_history, write_history
@@ -195,7 +195,20 @@ class CatalogueResource(resources.ModelResource):
 
 
 class CityResource(CatalogueResource):
+    """`alternate_names`: other names, separated by `;` or on lines of their own; they
+    add to the names a city has (cities.CityName), never remove one."""
+
     sources = sources_field()
+    alternate_names = Field(column_name="alternate_names", readonly=True)
+
+    def dehydrate_alternate_names(self, city):
+        return "; ".join(city.names.exclude(source=NameSource.MAIN).values_list("name", flat=True))
+
+    def after_save_instance(self, instance, row, **kwargs):
+        super().after_save_instance(instance, row, **kwargs)
+        text = str(row.get("alternate_names") or "").replace("\n", ";")
+        names = [name.strip() for name in text.split(";") if name.strip()]
+        CityName.objects.add([(instance.pk, name) for name in names], NameSource.EDITOR)
 
     class Meta(CatalogueResource.Meta):
         model = City

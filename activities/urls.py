@@ -56,6 +56,7 @@ urlpatterns = [
 city_urlpatterns = (
     [
         path("", public_page(views.CityListView), name="city-list"),
+        path("autocomplete/", views.city_autocomplete, name="city-autocomplete"),
         path(
             "<slug:slug>/",
             with_json(public_page(views.CityDetailView), api.CityViewSet, "slug"),

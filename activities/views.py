@@ -5,13 +5,14 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, F
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 
-from cities.models import City
+from cities.models import City, CityName
 from cities.regions import Region, region_of
 from citydiplo.charts import Coverage, bar_chart, timeline
 from citydiplo.listing import CatalogueListView, printable
@@ -168,6 +169,14 @@ class SearchGroup:
         return self.count > len(self.results)
 
 
+@dataclass
+class Suggestion:
+    """A place spelt like a search that found nothing ("Did you mean Kyiv?")."""
+
+    name: str
+    where: str
+
+
 def clean_query(raw):
     """(query, problem): the query without control characters, or why it cannot run."""
     query = printable(raw).strip()
@@ -212,12 +221,22 @@ class SearchView(TemplateView):
                 count = len(results) if len(results) < SEARCH_SHOWN else queryset.count()
                 list_url = f"{reverse(list_name)}?{urlencode({'q': query})}" if list_name else None
                 groups.append(SearchGroup(kind, results, count, list_url))
+        total = sum(group.count for group in groups)
+        suggestions = []
+        if query and not total:
+            suggestions = [
+                Suggestion(
+                    city.name, ", ".join(filter(None, [city.subdivision, city.country.name]))
+                )
+                for _name, city in CityName.objects.closest(query)
+            ]
         context.update(
             query=query,
+            suggestions=suggestions,
             raw_query=printable(raw),
             problem=problem if raw or "q" in self.request.GET else "",
             groups=groups,
-            total=sum(group.count for group in groups),
+            total=total,
         )
         return context
 
@@ -707,6 +726,16 @@ class MembershipListView(CatalogueListView):
     )
     export_columns = exports.MEMBERSHIP_COLUMNS
     export_name = "memberships"
+    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
+
+    def export(self, fmt, queryset):
+        if fmt == "geojson":
+            features = analysis.member_features(queryset)
+            return geojson_response(features, name=self.export_name)
+        if fmt in graphs.GRAPH_FORMATS:
+            graph = analysis.membership_graph(queryset)
+            return graphs.graph_response(graph, fmt, self.export_name)
+        return super().export(fmt, queryset)
 
 
 class AgreementPartyListView(CatalogueListView):
@@ -728,3 +757,24 @@ class AgreementPartyListView(CatalogueListView):
     )
     export_columns = exports.AGREEMENT_PARTY_COLUMNS
     export_name = "agreement-parties"
+
+
+AUTOCOMPLETE_SHOWN = 10
+AUTOCOMPLETE_MAX_LENGTH = 200
+
+
+@require_GET
+def city_autocomplete(request):
+    """`?q=lyo`: the published places best matching `q` (City search), as JSON for the
+    place pickers of the list filters: `results`: [{slug, name, label}], where `label`
+    adds the subdivision and country so namesakes can be told apart."""
+    q = printable(request.GET.get("q", ""))[:AUTOCOMPLETE_MAX_LENGTH].strip()
+    results = []
+    if q:
+        places = (
+            City.objects.published()
+            .search(q)
+            .only("name", "slug", "country", "subdivision", "population")[:AUTOCOMPLETE_SHOWN]
+        )
+        results = [{"slug": city.slug, "name": city.name, "label": city.label()} for city in places]
+    return JsonResponse({"query": q, "results": results})

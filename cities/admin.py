@@ -7,7 +7,8 @@ from django_countries import countries
 
 from citydiplo.admin import CatalogueAdminForm, ReviewAdmin
 
-from .models import City
+from .models import City, CityName
+from .names import normalise
 
 
 def country_codes_named(term):
@@ -19,6 +20,19 @@ class CityForm(CatalogueAdminForm):
     def make_slug(self, cleaned):
         country = str(cleaned.get("country") or "")
         return City.unique_slug(cleaned.get("name", ""), country, cleaned.get("subdivision", ""))
+
+
+class CityNameInline(admin.TabularInline):
+    """Every name the place goes by (its main name is kept by the city itself)."""
+
+    model = CityName
+    fields = ["name", "source"]
+    readonly_fields = ["source"]
+    extra = 1
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(source="main")
 
 
 @admin.register(City)
@@ -35,7 +49,8 @@ class CityAdmin(ReviewAdmin):
     ]
     list_filter = ["review_state", "kind", "is_capital", "country"]
     # get_search_results below also finds cities by country name.
-    search_fields = ["name", "alternate_names", "slug", "=country", "subdivision"]
+    search_fields = ["name", "slug", "=country", "subdivision"]
+    inlines = [CityNameInline]
     prepopulated_fields = {"slug": ["name", "country"]}
     ordering = ["name", "country"]
     date_hierarchy = "created_at"
@@ -51,7 +66,7 @@ class CityAdmin(ReviewAdmin):
                 continue
             match = (
                 Q(name__icontains=word)
-                | Q(alternate_names__icontains=word)
+                | Q(pk__in=CityName.objects.matching(normalise(word)).values("city_id"))
                 | Q(slug__icontains=word)
                 | Q(subdivision__icontains=word)
                 | Q(country__iexact=word)

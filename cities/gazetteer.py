@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from .names import normalise
+
 
 @dataclass(frozen=True, slots=True)
 class Place:
@@ -21,6 +23,8 @@ class Place:
     latitude: float
     longitude: float
     population: int
+    #: Other names (exonyms, former names, other scripts), as GeoNames lists them.
+    alternate_names: tuple = ()
 
 
 # Letters Unicode does not decompose into a base letter and an accent, and punctuation
@@ -107,6 +111,12 @@ def _latin(name):
     return name.isascii() or not _NON_LATIN.search(name)
 
 
+def _romanised(name):
+    """GeoNames' machine romanisations of names in other scripts ('mi wnik', 'mu ni hei'):
+    all lower-case ASCII, unlike any name a person writes."""
+    return name.isascii() and name == name.lower()
+
+
 @cache
 def us_states():
     """{GeoNames admin1 code: state name} for the United States ('OR': 'Oregon')."""
@@ -140,7 +150,32 @@ class IdGazetteer:
             latitude=float(row["latitude"]),
             longitude=float(row["longitude"]),
             population=int(row.get("population") or 0),
+            alternate_names=alternate_names(row),
         )
+
+    def other_names(self, geonames_id):
+        return other_names(self.by_id(geonames_id))
+
+
+def alternate_names(row):
+    """A GeoNames row's other names, without its machine romanisations."""
+    return tuple(n for n in row.get("alternatenames") or () if n and not _romanised(n))
+
+
+def other_names(place):
+    """The names of a place (None: none), its main one first, one spelling per
+    normalised form (cities.names.normalise: 'München', 'Muenchen' and 'Munchen' are
+    one): what a city's CityName rows from GeoNames hold."""
+    if place is None:
+        return []
+    seen = set()
+    names = []
+    for name in (place.name, *place.alternate_names):
+        folded = normalise(name)
+        if folded and folded not in seen:
+            seen.add(folded)
+            names.append(name)
+    return names
 
 
 class Gazetteer:
@@ -162,6 +197,7 @@ class Gazetteer:
                 latitude=float(row["latitude"]),
                 longitude=float(row["longitude"]),
                 population=int(row.get("population") or 0),
+                alternate_names=alternate_names(row),
             )
             self._by_id[place.geonames_id] = place
             names = (row["name"], *(row.get("alternatenames") or ()))
@@ -177,6 +213,9 @@ class Gazetteer:
 
     def by_id(self, geonames_id):
         return self._by_id.get(int(geonames_id))
+
+    def other_names(self, geonames_id):
+        return other_names(self.by_id(geonames_id))
 
     def candidates(self, name, country):
         """Places called `name` (or an alternate name) in `country`, most populous first."""

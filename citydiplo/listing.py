@@ -8,8 +8,9 @@ with what it could use and says what it ignored.
 
 from dataclasses import dataclass
 
+from django.db.models import Model
 from django.forms import ModelChoiceField
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, QueryDict
 from django.utils.http import urlencode
 from django_filters.views import FilterView
 
@@ -118,12 +119,53 @@ class CatalogueListView(FilterView):
     search_placeholder = ""
     formats = exports.FORMATS
 
+    @property
+    def has_map(self):
+        """A list with places offers a map, drawn from its own `?format=geojson`."""
+        return "geojson" in self.formats
+
     def get_queryset(self):
         return self.model.objects.published().for_list()
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, even to an empty query, so the defaults go through the form.
         return {**super().get_filterset_kwargs(filterset_class), "data": self.query.data}
+
+    def get_filterset(self, filterset_class):
+        # Built once a request: `get` reads it before FilterView's `get` asks again.
+        if getattr(self, "filterset", None) is None:
+            self.filterset = super().get_filterset(filterset_class)
+        return self.filterset
+
+    def slug_redirect(self):
+        """A place typed by name (`?city=Lyon`) is found: go to the same page with its
+        slug (`?city=lyon-fr`), the stable address to share; None otherwise."""
+        form = self.filterset.form
+        form.is_valid()  # cleans every field; a valid place counts even beside an error
+        items, moved = [], False
+        for name, value in self.query.items:
+            field = form.fields.get(name)
+            if getattr(field, "typed_name", False) and form.cleaned_data.get(name) is not None:
+                value, moved = form.cleaned_data[name].slug, True
+            items.append((name, value))
+        return HttpResponseRedirect(self.request.path + self.query.url(items)) if moved else None
+
+    def form_fields(self, left_out):
+        """The filter form's fields but `left_out` (the facets). A field offering
+        `candidates` [(label, value)] (a place typed ambiguously, cities.filters) gets
+        `candidate_links` [(label, link choosing it)]."""
+        form = self.filterset.form
+        fields = []
+        for name, field in form.fields.items():
+            if name in left_out:
+                continue
+            bound = form[name]
+            bound.candidate_links = [
+                (label, self.query.setting(name, slug))
+                for label, slug in getattr(field, "candidates", ())
+            ]
+            fields.append(bound)
+        return fields
 
     def get_facet_queryset(self):
         """Facets count over the published records, without the page's annotations."""
@@ -142,9 +184,9 @@ class CatalogueListView(FilterView):
                 + ".",
                 content_type="text/plain; charset=utf-8",
             )
-        if not fmt:
-            return super().get(request, *args, **kwargs)
         self.filterset = self.get_filterset(self.get_filterset_class())
+        if not fmt:
+            return self.slug_redirect() or super().get(request, *args, **kwargs)
         if self.filterset.is_bound and not self.filterset.is_valid():
             lines = [f"{label}: {message}" for label, message in self.error_lines()]
             return HttpResponseBadRequest(
@@ -238,7 +280,7 @@ class CatalogueListView(FilterView):
                 (fmt.upper(), self.query.setting("format", fmt)) for fmt in exports.FORMATS
             ],
             clear_url=self.query.url([(k, v) for k, v in self.query.items if k == "page_size"]),
-            form_fields=[form[name] for name in form.fields if name not in facet_names],
+            form_fields=self.form_fields(facet_names),
             kept_state=[
                 (k, v) for k, v in self.query.items if k in facet_names or k == "page_size"
             ],
@@ -340,7 +382,7 @@ class CatalogueListView(FilterView):
                 continue
             field = form.fields[name]
             value = raw
-            if isinstance(field, ModelChoiceField):
+            if isinstance(field, ModelChoiceField) or isinstance(cleaned.get(name), Model):
                 if cleaned.get(name) is not None:
                     value = str(cleaned[name])
             elif hasattr(field, "choices"):

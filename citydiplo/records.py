@@ -23,23 +23,36 @@ class DatePrecision(models.TextChoices):
 SEARCH_MAX_WORDS = 10
 
 
+def query_words(q):
+    """The words of a search, quoted phrases as one word, at most SEARCH_MAX_WORDS."""
+    words = [word.strip("\"'") for word in smart_split(q or "") if word.strip("\"'")]
+    return words[:SEARCH_MAX_WORDS]
+
+
 def search_words(queryset, q, fields):
     """Rows where every word of `q` appears in one of `fields`, in any case.
 
     Quoted phrases count as one word; a blank `q` filters nothing. The list pages'
     `q` filter and the site search share this, so their counts agree.
     """
-    words = [word.strip("\"'") for word in smart_split(q or "") if word.strip("\"'")]
-    for word in words[:SEARCH_MAX_WORDS]:
-        condition = models.Q()
+    for word in query_words(q):
+        queryset = queryset.filter(words_condition(word, fields))
+    return queryset
+
+
+def words_condition(q, fields):
+    """A Q: every word of `q` in one of `fields` (within one row: no join fans out)."""
+    condition = models.Q()
+    for word in query_words(q):
+        any_field = models.Q()
         for field in fields:
             if isinstance(field, tuple):  # (lookup, the condition it counts under)
-                field, only_if = field
-                condition |= models.Q(**{f"{field}__icontains": word}) & only_if
+                lookup, only_if = field
+                any_field |= models.Q(**{f"{lookup}__icontains": word}) & only_if
                 continue
-            condition |= models.Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(condition)
-    return queryset
+            any_field |= models.Q(**{f"{field}__icontains": word})
+        condition &= any_field
+    return condition
 
 
 class CatalogueQuerySet(models.QuerySet):

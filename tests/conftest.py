@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from activities.models import Network, Source, Twinning
-from cities.models import City
+from cities.models import City, CityName, NameSource
 
 _counter = itertools.count(1)
 
@@ -42,7 +42,10 @@ def make_city(db):
         n = next(_counter)
         name = name or f"Town {n}"
         fields.setdefault("slug", f"{name.lower().replace(' ', '-')}-{country.lower()}-{n}")
-        return City.objects.create(name=name, country=country, **fields)
+        other_names = fields.pop("alternate_names", "").splitlines()
+        city = City.objects.create(name=name, country=country, **fields)
+        CityName.objects.add([(city.pk, other) for other in other_names], NameSource.EDITOR)
+        return city
 
     return make
 

@@ -1,9 +1,18 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from activities.catalogue import CatalogueError, catalogue_objects
+from activities.catalogue import CatalogueError, catalogue_objects, city_names
 from activities.history import record_changes
 from activities.loading import CatalogueLoader, refresh_planner_statistics
+from cities.models import City, CityName, NameSource
+
+
+def load_city_names(names):
+    """Add the names of `names` ({city slug: [names]}) that the cities lack; returns
+    how many were added."""
+    ids = dict(City.objects.filter(slug__in=list(names)).values_list("slug", "pk"))
+    pairs = [(ids[slug], name) for slug, others in names.items() if slug in ids for name in others]
+    return len(CityName.objects.add(pairs, NameSource.GEONAMES))
 
 
 class Command(BaseCommand):
@@ -20,12 +29,18 @@ class Command(BaseCommand):
     def handle(self, *args, fixture, **options):
         where = fixture or "fixtures/"
         try:
+            names = {}
             if fixture:
                 loader = CatalogueLoader.from_file(fixture)
             else:
-                loader = CatalogueLoader(catalogue_objects())
+                objects = catalogue_objects()
+                loader = CatalogueLoader(objects)
+                names = city_names(objects)
             with transaction.atomic():
                 counts = loader.load()
+                # Bulk writes leave the cities' main names to set; then GeoNames' names.
+                CityName.objects.sync_main_names(City.objects.all())
+                counts["other names of cities"] = (load_city_names(names), 0, 0)
                 # The loader writes in bulk, without history: record what it changed.
                 record_changes("load_catalogue")
             refresh_planner_statistics()
