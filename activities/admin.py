@@ -33,6 +33,7 @@ from .models import (
     Twinning,
 )
 from .resources import CityResource, MembershipResource, TwinningResource
+from .uploads import SessionStorage, UploadGone, current_session, max_upload_bytes
 
 
 class CatalogueImportMixin(ImportMixin):
@@ -42,6 +43,50 @@ class CatalogueImportMixin(ImportMixin):
     import_formats = [CSV, XLSX]
     import_error_display = ("message", "row")
     skip_admin_log = False
+    # The upload waits in the uploader's session, not the temp folder (uploads.py).
+    tmp_storage_class = SessionStorage
+
+    class Media:
+        css = {"all": ["css/admin-import.css"]}
+
+    def import_action(self, request, **kwargs):
+        token = current_session.set(request.session)
+        try:
+            return super().import_action(request, **kwargs)
+        finally:
+            current_session.reset(token)
+
+    def process_import(self, request, **kwargs):
+        token = current_session.set(request.session)
+        try:
+            return super().process_import(request, **kwargs)
+        except UploadGone:
+            self.message_user(
+                request,
+                "That upload is no longer waiting to be imported (it was imported, replaced "
+                "by a later upload, or belongs to someone else): upload the file again.",
+                messages.ERROR,
+            )
+            info = self.get_model_info()
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+        finally:
+            current_session.reset(token)
+
+    def get_import_form_class(self, request):
+        base = super().get_import_form_class(request)
+
+        class SizedImportForm(base):
+            def clean_import_file(self):
+                upload = self.cleaned_data["import_file"]
+                limit = max_upload_bytes()
+                if upload is not None and upload.size > limit:
+                    raise ValidationError(
+                        f"This file is {upload.size / 1_048_576:.1f} MB; imports are "
+                        f"limited to {limit / 1_048_576:.0f} MB. Split it into smaller files."
+                    )
+                return upload
+
+        return SizedImportForm
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)

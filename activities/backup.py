@@ -11,7 +11,9 @@ databases, go through Django's serializers with natural keys.
 import datetime
 import decimal
 import gzip
+import io
 import json
+import os
 import uuid
 from collections import defaultdict
 
@@ -88,9 +90,18 @@ def serialize_model(model):
 def dump(path):
     """Write the backup; returns the number of rows written."""
     objects = [obj for model in backed_up_models() for obj in serialize_model(model)]
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wt", encoding="utf-8") as handle:
-        json.dump(objects, handle, ensure_ascii=False)
+    # Readable by its owner only: a backup holds users' password hashes. The file is
+    # created with that mode (no moment when others could open it) and set to it if it
+    # existed.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with open(descriptor, "wb") as raw:
+        if str(path).endswith(".gz"):
+            with gzip.open(raw, "wt", encoding="utf-8") as handle:
+                json.dump(objects, handle, ensure_ascii=False)
+        else:
+            with io.TextIOWrapper(raw, encoding="utf-8") as handle:
+                json.dump(objects, handle, ensure_ascii=False)
     return len(objects)
 
 

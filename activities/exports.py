@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cities.models import City
 from cities.regions import region_of
-from citydiplo.exports import CHUNK_SIZE, Column
+from citydiplo.exports import CHUNK_SIZE, Column, csv_value
 from citydiplo.records import public
 
 from .models import ConflictingValue, Source
@@ -89,7 +89,9 @@ NETWORK_COLUMNS = [
     Column("region_covered", lambda n: n.region_covered, "Where its members are, in words."),
     Column("founded_year", lambda n: n.founded_year, "Year founded."),
     Column("founded_on", lambda n: n.founded_on, "Exact founding date, when a source gives it."),
-    Column("closed_year", lambda n: n.closed_year, "Year closed or merged; empty if active."),
+    Column(
+        "closed_year", lambda n: n.public_closed_year, "Year closed or merged; empty if active."
+    ),
     Column("merged_into", lambda n: slug_of(n.merged_into), "Slug of the network it merged into."),
     Column("headquarters", lambda n: slug_of(n.headquarters), "City slug of the headquarters."),
     Column("headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."),
@@ -270,7 +272,7 @@ def table_response(header, rows, *, name):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_value(value) for value in row] for row in rows)  # formulas neutralised
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     filename = f"citydiplo-{name}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -66,7 +66,10 @@ def activity_countries(queryset):
         Activity.partner_cities.through.objects.filter(
             activity__in=queryset.values("pk"), city__review_state=PUBLISHED
         )
-        .exclude(activity__lead_city__country=F("city__country"))
+        .exclude(
+            activity__lead_city__country=F("city__country"),
+            activity__lead_city__review_state=PUBLISHED,
+        )
         .order_by()
         .values_list("city__country")
         .annotate(n=Count("activity", distinct=True))

@@ -161,13 +161,20 @@ class ThemedFilterSet(CatalogueFilterSet):
         return only(queryset, themes__field=value)
 
 
+def network_active():
+    """Network.is_active as a condition: not closed, or merged into a draft."""
+    return Q(closed_year__isnull=True) | Q(
+        merged_into__isnull=False, merged_into__review_state=ReviewState.DRAFT
+    )
+
+
 class NetworkFilterSet(ThemedFilterSet):
     scope = choice(NetworkScope.choices, "Scope")
     theme = theme_filter()
     field = field_filter()
     founded_min = YearFilter(field_name="founded_year", lookup_expr="gte", label="Founded from")
     founded_max = YearFilter(field_name="founded_year", lookup_expr="lte", label="Founded until")
-    active = YesNoFilter(condition=lambda: Q(closed_year__isnull=True), label="Still active")
+    active = YesNoFilter(condition=lambda: network_active(), label="Still active")
     hq_country = CountryFilter(method="filter_hq_country", label="Headquarters country")
     member = city_filter("Member city", method="filter_member")
     ordering = ordering_filter(
@@ -183,7 +190,7 @@ class NetworkFilterSet(ThemedFilterSet):
         Facet("scope", generic.grouped("scope")),
         Facet("theme", facets.network_themes),
         Facet("field", facets.network_fields),
-        Facet("active", generic.yes_no(lambda: Q(closed_year__isnull=True))),
+        Facet("active", generic.yes_no(lambda: network_active())),
         Facet("hq_country", facets.headquarters_countries, multiple=True),
     )
 
@@ -356,7 +363,8 @@ class ActivityFilterSet(ThemedFilterSet):
             partner_cities__country__in=value,
             partner_cities__review_state=ReviewState.PUBLISHED,
         ).values("pk")
-        return queryset.filter(Q(lead_city__country__in=value) | Q(pk__in=partnered))
+        lead = Q(lead_city__country__in=value, lead_city__review_state=ReviewState.PUBLISHED)
+        return queryset.filter(lead | Q(pk__in=partnered))
 
 
 def network_filter(label="Network", field_name="network"):

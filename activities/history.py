@@ -6,14 +6,51 @@ record that has none yet ("+") or differs from its latest history row ("~"), so 
 command that changes nothing writes nothing.
 """
 
+from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 from simple_history.models import registered_models
 
 
 def history_models():
-    """The catalogue models that keep a history, in a stable order."""
-    return sorted(registered_models.values(), key=lambda model: model._meta.label)
+    """The catalogue models that keep a history, in a stable order (link tables, whose
+    history rows belong to their record's, are left out)."""
+    return sorted(
+        (model for model in registered_models.values() if hasattr(model, "history")),
+        key=lambda model: model._meta.label,
+    )
+
+
+def copy_links(model, pks, since, chunk=500):
+    """Give the history rows of records `pks` written at or after `since` the links
+    (sources, themes...) the records have now, as simple-history does for one save.
+
+    Rows written in bulk (bulk_history_create, INSERT ... SELECT) get none otherwise,
+    and a revert to such a row would drop every link.
+    """
+    tracker = getattr(model, "_history", None)
+    if tracker is None or not pks:
+        return
+    quote = connection.ops.quote_name
+    history = model.history.model
+    since = connection.ops.adapt_datetimefield_value(since)
+    with connection.cursor() as cursor:
+        for field in history._history_m2m_fields:
+            links = tracker.m2m_models[field]._meta.db_table
+            through = field.remote_field.through._meta.db_table
+            owner, target = quote(field.m2m_column_name()), quote(field.m2m_reverse_name())
+            for start in range(0, len(pks), chunk):
+                ids = list(pks[start : start + chunk])
+                cursor.execute(
+                    f"INSERT INTO {quote(links)} ({quote('id')}, {quote('history_id')}, "
+                    f"{owner}, {target}) "
+                    f"SELECT t.{quote('id')}, h.{quote('history_id')}, t.{owner}, t.{target} "
+                    f"FROM {quote(history._meta.db_table)} h "
+                    f"JOIN {quote(through)} t ON t.{owner} = h.{quote('id')} "
+                    f"WHERE h.{quote('history_date')} >= %s "
+                    f"AND h.{quote('id')} IN ({', '.join(['%s'] * len(ids))})",
+                    [since, *ids],
+                )
 
 
 def record_changes(reason, user=None, models=None):
@@ -50,6 +87,7 @@ def record_changes(reason, user=None, models=None):
                     default_change_reason=reason,
                     default_date=now,
                 )
+                copy_links(model, [obj.pk for obj in objs], now)
         if created or changed:
             written[model._meta.label] = len(created) + len(changed)
     return written

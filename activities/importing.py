@@ -22,6 +22,7 @@ from cities.countries import resolve_country
 from cities.gazetteer import fold, locate, parse_place_name, us_states
 from cities.models import City, CityName, NameSource, PlaceKind
 
+from .history import copy_links
 from .models import Source, SourceKind, Twinning
 
 COLUMNS = ("city1", "country1", "city2", "country2")
@@ -418,15 +419,15 @@ class TwinningImport:
             twinnings = [Twinning(city_a_id=a.city_id, city_b_id=b.city_id) for a, b in batch]
             with transaction.atomic():
                 Twinning.objects.bulk_create(twinnings)
+                through.objects.bulk_create(
+                    [through(twinning_id=t.pk, source_id=source.pk) for t in twinnings]
+                )
                 # bulk_create skips save(), which copies each side's country.
                 Twinning.objects.filter(pk__in=[t.pk for t in twinnings]).refresh_sides()
                 copy_to_history(
                     Twinning,
                     [t.pk for t in twinnings],
                     f"Imported from {self.source_fields['key']}",
-                )
-                through.objects.bulk_create(
-                    [through(twinning_id=t.pk, source_id=source.pk) for t in twinnings]
                 )
             self.progress(f"Creating twinnings: {start + len(batch):,}/{len(planned):,}")
         with transaction.atomic():
@@ -498,7 +499,8 @@ def copy_to_history(model, pks, reason, chunk=500):
     quote = connection.ops.quote_name
     targets = ", ".join(target for target, _ in columns)
     sources = ", ".join(quote(source) for _, source in columns)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    when = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(when)
     with connection.cursor() as cursor:
         for start in range(0, len(pks), chunk):
             ids = pks[start : start + chunk]
@@ -510,6 +512,7 @@ def copy_to_history(model, pks, reason, chunk=500):
                 f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})",
                 [now, reason, *ids],
             )
+    copy_links(model, pks, when)  # its sources and themes, for a revert
 
 
 def _describe(place):

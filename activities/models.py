@@ -13,16 +13,17 @@ from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from cities.models import City, CityName, CityQuerySet, NameSource
 from cities.names import normalise
 from citydiplo.facets import count_subquery
 from citydiplo.records import (
+    CatalogueHistory,
     CatalogueQuerySet,
     CatalogueRecord,
     DatePrecision,
     ReviewState,
+    Versioned,
     choice_constraint,
     format_partial_date,
     query_words,
@@ -139,7 +140,7 @@ class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
         return self.get(key=key)
 
 
-class Source(models.Model):
+class Source(Versioned):
     key = models.SlugField(
         max_length=120, unique=True, help_text="Short handle, e.g. wiki-coventry."
     )
@@ -152,7 +153,7 @@ class Source(models.Model):
     cities = models.ManyToManyField(City, related_name="sources", blank=True)
 
     objects = SourceManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["cities"])
 
     class Meta:
         ordering = ["title"]
@@ -204,7 +205,7 @@ class ThemeManager(models.Manager.from_queryset(ThemeQuerySet)):
         return self.get(slug=slug)
 
 
-class Theme(models.Model):
+class Theme(Versioned):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -213,7 +214,7 @@ class Theme(models.Model):
     )
 
     objects = ThemeManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory()
 
     class Meta:
         ordering = ["field", "name"]
@@ -315,7 +316,9 @@ class Network(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="networks", blank=True)
 
     objects = NetworkManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("memberships",)
 
     class Meta:
         ordering = ["name"]
@@ -372,7 +375,21 @@ class Network(CatalogueRecord):
 
     @property
     def is_active(self):
-        return self.closed_year is None
+        """Active as the public sees it: a closure by merging into a network still in
+        draft is not shown (it would name, by its absence, an unpublished record)."""
+        return self.closed_year is None or self.merged_into_is_draft
+
+    @property
+    def merged_into_is_draft(self):
+        return self.merged_into_id is not None and not self.merged_into.is_published
+
+    @property
+    def public_closed_year(self):
+        return None if self.is_active else self.closed_year
+
+    @property
+    def public_closed_on(self):
+        return None if self.is_active else self.closed_on
 
     @property
     def founded_display(self):
@@ -446,7 +463,9 @@ class Membership(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="memberships", blank=True)
 
     objects = MembershipManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["network__name", "city__name"]
@@ -599,7 +618,9 @@ class Agreement(CatalogueRecord):
     )
 
     objects = AgreementManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("parties",)
 
     class Meta:
         ordering = ["-signed_year", "title"]
@@ -686,7 +707,7 @@ class AgreementPartyManager(models.Manager.from_queryset(AgreementPartyQuerySet)
         return self.get(agreement__slug=agreement_slug, city__slug=city_slug, action=action)
 
 
-class AgreementParty(models.Model):
+class AgreementParty(Versioned):
     """A city's action on an agreement, like a line of a treaty status table."""
 
     agreement = models.ForeignKey(Agreement, models.CASCADE, related_name="parties")
@@ -700,7 +721,9 @@ class AgreementParty(models.Model):
     sources = models.ManyToManyField(Source, related_name="agreement_parties", blank=True)
 
     objects = AgreementPartyManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["agreement", "year", "city__name"]
@@ -721,6 +744,11 @@ class AgreementParty(models.Model):
 
     def natural_key(self):
         return (self.agreement.slug, self.city.slug, self.action)
+
+    @property
+    def is_published(self):
+        """A party is public when its agreement is (its changes then wait for review)."""
+        return self.agreement.is_published
 
     natural_key.dependencies = ["activities.agreement", "cities.city"]
 
@@ -906,7 +934,9 @@ class Twinning(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="twinnings", blank=True)
 
     objects = TwinningManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["themes", "sources"])
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("conflicting_values",)
 
     class Meta:
         ordering = ["name_a", "name_b"]
@@ -1034,9 +1064,9 @@ class ActivityQuerySet(CatalogueQuerySet):
     def search(self, q):
         """Activities whose title matches `q`, best match first, then those with every
         word of `q` in their slug, summary, partners or lead city (activities.search)."""
-        return ranked_search(
-            self, q, ("title",), ("slug", "summary", "other_partners", "lead_city__name")
-        )
+        # A draft lead city's name finds nothing (it would reveal the draft).
+        lead_city = ("lead_city__name", Q(lead_city__review_state=ReviewState.PUBLISHED))
+        return ranked_search(self, q, ("title",), ("slug", "summary", "other_partners", lead_city))
 
     def for_detail(self):
         """An activity with its place, lead and published partner cities, themes, sources."""
@@ -1114,7 +1144,7 @@ class Activity(CatalogueRecord):
     sources = models.ManyToManyField(Source, related_name="activities", blank=True)
 
     objects = ActivityManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["partner_cities", "themes", "sources"])
 
     class Meta:
         ordering = ["-start_year", "title"]
@@ -1283,7 +1313,7 @@ class ConflictingValue(models.Model):
     sources = models.ManyToManyField(Source, related_name="conflicting_values")
 
     objects = ConflictingValueQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = CatalogueHistory(m2m_fields=["sources"])
 
     class Meta:
         ordering = ["field", "value"]
@@ -1517,3 +1547,35 @@ def city_saved(sender, instance, raw=False, **kwargs):
         Twinning.objects.filter(**{f"city_{side}": instance}).exclude(
             **{f"name_{side}": name, f"country_{side}": code}
         ).update(**{f"name_{side}": name, f"country_{side}": code})
+
+
+# What load_catalogue last wrote ---------------------------------------------------------
+
+
+class LoadedRecord(models.Model):
+    """The fingerprint of what `load_catalogue` last wrote to one record.
+
+    A record whose fingerprint still matches was changed by nobody since the load, so
+    the next load may update it; any other is an editor's work and is kept. The
+    fixture's natural key is kept too, so a record whose slug an editor renamed is
+    still found.
+    """
+
+    model = models.CharField(max_length=100)
+    natural_key = models.CharField(max_length=600)
+    object_id = models.PositiveBigIntegerField()
+    fingerprint = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "natural_key"]
+        verbose_name = "loaded record"
+        verbose_name_plural = "loaded records"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "natural_key"], name="loadedrecord_unique_natural_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.natural_key}"

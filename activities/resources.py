@@ -8,27 +8,40 @@ cite a source.
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import transaction
 from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
 from cities.models import City, CityName, NameSource
+from citydiplo import review
 from citydiplo.admin import REASON_MAX_LENGTH, can_publish
-from citydiplo.records import ReviewState
+from citydiplo.records import ReviewState, hold_history, write_history
 
 from .models import Membership, Network, Source, Theme, Twinning
+from .uploads import suggest
 
 
 class KeyWidget(ForeignKeyWidget):
     """A related record by its slug or key; an unknown one is a readable error."""
 
     def clean(self, value, row=None, **kwargs):
+        # Each key is looked up once per import, not once per row.
+        found = self.__dict__.setdefault("_found", {})
+        key = str(value).strip() if value is not None else None
+        if key in found:
+            return found[key]
         try:
-            return super().clean(value, row, **kwargs)
+            found[key] = super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
             name = self.model._meta.verbose_name
-            raise ValueError(f"No {name} with the {self.field} “{value}”.") from None
+            hint = suggest(key, self.model, self.field)
+            hint = f": did you mean “{hint}”?" if hint else "."
+            raise ValueError(f"No {name} with the {self.field} “{value}”{hint}") from None
+        return found[key]
+
+    def forget(self):
+        self.__dict__.pop("_found", None)
 
 
 class KeysWidget(ManyToManyWidget):
@@ -38,14 +51,34 @@ class KeysWidget(ManyToManyWidget):
         super().__init__(model, separator=";", field=field)
 
     def clean(self, value, row=None, **kwargs):
-        found = super().clean(value, row, **kwargs)
+        # Each distinct cell is looked up once per import, not once per row.
+        cache = self.__dict__.setdefault("_found", {})
+        cell = str(value or "")
+        if cell not in cache:
+            try:
+                cache[cell] = self.look_up(value, row, **kwargs)
+            except ValueError as exc:
+                cache[cell] = exc
+        if isinstance(cache[cell], ValueError):
+            raise cache[cell]
+        return cache[cell]
+
+    def look_up(self, value, row=None, **kwargs):
+        found = list(super().clean(value, row, **kwargs))
         if value:
             wanted = {key.strip() for key in str(value).split(self.separator) if key.strip()}
-            missing = wanted - set(found.values_list(self.field, flat=True))
+            missing = wanted - {getattr(obj, self.field) for obj in found}
             if missing:
                 name = self.model._meta.verbose_name_plural
-                raise ValueError(f"Unknown {name}: {', '.join(sorted(missing))}.")
+                named = []
+                for key in sorted(missing):
+                    hint = suggest(key, self.model, self.field)
+                    named.append(f"{key} (did you mean “{hint}”?)" if hint else key)
+                raise ValueError(f"Unknown {name}: {', '.join(named)}.")
         return found
+
+    def forget(self):
+        self.__dict__.pop("_found", None)
 
 
 def sources_field():
@@ -64,6 +97,9 @@ class CatalogueResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, KeyWidget | KeysWidget):
+                field.widget.forget()
         self.user = kwargs.get("user")
         self.file_name = kwargs.get("file_name") or "a file"
         self.rows_by_identity = {}
@@ -82,6 +118,11 @@ class CatalogueResource(resources.ModelResource):
     def import_instance(self, instance, row, **kwargs):
         previous_state = instance.review_state
         adding = instance._state.adding
+        # An editor's update of a published record waits for review: remember what it
+        # says now; save_m2m below turns the row into a proposal instead of a write.
+        instance._review_before = None
+        if not adding and self.user is not None and review.needs_review(self.user, instance):
+            instance._review_before = review.record_state(instance)
         errors = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -123,6 +164,34 @@ class CatalogueResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
         instance._change_reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
+        # One history row per row, with its links: written by save_m2m (not for a
+        # preview, which is rolled back).
+        instance._history_type = "+" if instance._state.adding else "~"
+        hold_history(instance)
+
+    def do_instance_save(self, instance, is_create):
+        if getattr(instance, "_review_before", None) is not None:
+            return  # written if a chief editor approves it (save_m2m proposes it)
+        super().do_instance_save(instance, is_create)
+
+    def save_m2m(self, instance, row, **kwargs):
+        before = getattr(instance, "_review_before", None)
+        if before is None:
+            super().save_m2m(instance, row, **kwargs)
+            if instance.pk is not None and not self._is_dry_run(kwargs):
+                write_history(instance, getattr(instance, "_history_type", "~"))
+            return
+        after = None
+        try:
+            with transaction.atomic():
+                instance.save()
+                super().save_m2m(instance, row, **kwargs)
+                after = review.record_state(instance)
+                raise review.Rollback
+        except review.Rollback:
+            pass
+        reason = f"Imported from {self.file_name}"[:REASON_MAX_LENGTH]
+        review.propose(instance, before, after, user=self.user, reason=reason)
 
 
 class CityResource(CatalogueResource):
@@ -208,16 +277,30 @@ class TwinningResource(CatalogueResource):
             "review_state",
         ]
 
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.pairs = None
+
     def get_instance(self, instance_loader, row):
         """The pair in either order is the same twinning."""
-        super().get_instance(instance_loader, row)  # reports unknown slugs
-        city_a = self.fields["city_a"].clean(row)
-        city_b = self.fields["city_b"].clean(row)
-        if city_a is None or city_b is None:
+        errors = {}
+        cities = []
+        for name in ("city_a", "city_b"):
+            try:
+                cities.append(self.fields[name].clean(row))
+            except ValueError as exc:
+                errors[name] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+        if None in cities:
             return None
-        return Twinning.objects.filter(
-            Q(city_a=city_a, city_b=city_b) | Q(city_a=city_b, city_b=city_a)
-        ).first()
+        if self.pairs is None:  # every pair, read once per import instead of once per row
+            self.pairs = {
+                frozenset((a, b)): pk
+                for a, b, pk in Twinning.objects.values_list("city_a_id", "city_b_id", "pk")
+            }
+        pk = self.pairs.get(frozenset(city.pk for city in cities))
+        return Twinning.objects.filter(pk=pk).first() if pk else None
 
     def identity(self, instance):
         if instance.city_a_id and instance.city_b_id:

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django_countries import countries
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from citydiplo.records import (
+    CatalogueHistory,
     CatalogueQuerySet,
     CatalogueRecord,
     ReviewState,
@@ -159,7 +159,9 @@ class City(CatalogueRecord):
     notes = models.TextField(blank=True)
 
     objects = CityManager()
-    history = HistoricalRecords()
+    history = CatalogueHistory()
+    # Rows edited on its admin page, reviewed with it (citydiplo/review.py).
+    review_children = ("names",)
 
     class Meta:
         ordering = ["name", "country"]

@@ -60,18 +60,37 @@ def _json_default(value):
     return str(value)
 
 
+# A spreadsheet opening a CSV runs a cell that begins with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text):
+    """`text` with a leading `'` if a spreadsheet would read it as a formula (OWASP's
+    advice for CSV injection). Only text: numbers are written as they are."""
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def _csv_value(value):
     if value is None:
         return ""
-    if type(value) in (str, int):  # most cells: nothing to convert
+    if type(value) is str:
+        return neutralise(value) if value else value
+    if type(value) is int:  # most cells: nothing to convert
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return joined(value)
+        return neutralise(joined(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    if isinstance(value, int | float | Decimal):
+        return value
+    return neutralise(str(value))
+
+
+csv_value = _csv_value  # for other CSV writers (the analysis tables)
 
 
 class _Echo:

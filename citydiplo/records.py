@@ -6,6 +6,7 @@ Lives in `cities` because it is the app every other app already depends on.
 from django.db import models
 from django.utils import timezone
 from django.utils.text import smart_split
+from simple_history.models import HistoricalRecords
 
 
 class ReviewState(models.TextChoices):
@@ -45,6 +46,10 @@ def words_condition(q, fields):
     for word in query_words(q):
         any_field = models.Q()
         for field in fields:
+            if isinstance(field, tuple):  # (lookup, the condition it counts under)
+                lookup, only_if = field
+                any_field |= models.Q(**{f"{lookup}__icontains": word}) & only_if
+                continue
             any_field |= models.Q(**{f"{field}__icontains": word})
         condition &= any_field
     return condition
@@ -55,7 +60,26 @@ class CatalogueQuerySet(models.QuerySet):
         return self.filter(review_state=ReviewState.PUBLISHED)
 
 
-class CatalogueRecord(models.Model):
+class Versioned(models.Model):
+    """A record with a version number, raised by every save, so that a form opened on
+    version 3 can tell it is saving over someone else's version 4 (the admin refuses
+    such a save: citydiplo/admin.py, CatalogueForm)."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version"}
+        super().save(*args, **kwargs)
+
+
+class CatalogueRecord(Versioned):
     """Abstract base of cities, networks, memberships, agreements, twinnings, activities."""
 
     review_state = models.CharField(
@@ -119,3 +143,37 @@ def format_partial_date(year, date, precision):
     if date and precision == DatePrecision.MONTH:
         return f"{date:%B %Y}"
     return str(year) if year else ""
+
+
+class CatalogueHistory(HistoricalRecords):
+    """simple-history's HistoricalRecords, reachable from its model (`_history`), so a
+    save and its links can be written as one history row (`hold_history`,
+    `write_history`) instead of one for the save and one per link change.
+
+    Give `m2m_fields` to keep a record's links (sources, themes, partner cities) in
+    each history row: a revert then restores them. The version number is not history:
+    a revert must not take it back.
+    """
+
+    def finalize(self, sender, **kwargs):
+        if sender is self.cls and any(f.name == "version" for f in sender._meta.fields):
+            self.excluded_fields = [*self.excluded_fields, "version"]
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._history = self
+
+
+def hold_history(obj):
+    """Write no history row for `obj` until `write_history` (its links are pending)."""
+    if getattr(type(obj), "_history", None) is not None:
+        obj.skip_history_when_saving = True
+
+
+def write_history(obj, history_type="~"):
+    """One history row for `obj` as it now is, its links included."""
+    tracker = getattr(type(obj), "_history", None)
+    if tracker is None:
+        return
+    if hasattr(obj, "skip_history_when_saving"):
+        del obj.skip_history_when_saving
+    tracker.create_historical_record(obj, history_type)

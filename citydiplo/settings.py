@@ -92,7 +92,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: security headers on responses refused before the rest ran (bad Host).
+    "citydiplo.middleware.HeadersOnEarlyResponses",
     "django.middleware.security.SecurityMiddleware",
+    "citydiplo.middleware.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +140,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Two editors saving at once: each write transaction takes SQLite's write lock when
+    # it begins (IMMEDIATE) and waits up to 20 s for it, instead of failing with
+    # "database is locked" when two transactions that have read both try to write.
+    # WAL lets pages be read while an editor writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the
@@ -227,6 +242,9 @@ COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
 
 # Admin bulk import: every file in one transaction, rolled back on any invalid row.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Admin imports: larger uploads are refused with a message (activities/uploads.py keeps
+# the accepted one in the uploader's session between preview and confirm).
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 5) * 1024 * 1024
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Maps: the tile server is a setting; pages draw markers and lines without tiles too.

@@ -8,6 +8,10 @@ from activities.urls import city_urlpatterns
 
 from .health import healthz
 
+admin.site.site_header = "CityDiplo"
+admin.site.site_title = "CityDiplo admin"
+admin.site.index_title = "The catalogue"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),

@@ -367,6 +367,8 @@ def test_network_slugs_are_filled_and_unique(chief_client):
 
 
 def test_editor_membership_added_inline_is_a_draft(editor_client, network, make_city, source):
+    # On a draft network: on a published one the change waits for review (test_review.py).
+    Network.objects.filter(pk=network.pk).update(review_state="draft")
     city = make_city()
     url = reverse("admin:activities_network_change", args=[network.pk])
     data = network_form(network.name, slug=network.slug, founded_year="1990", sources=[source.pk])
@@ -446,7 +448,7 @@ def test_only_a_chief_editor_reverts(editor, chief_editor, rome_and_paris, sourc
         city_a=rome, city_b=paris, start_year=1956, review_state="draft"
     )
     twinning.sources.add(source)
-    first_version = twinning.history.get()
+    first_version = twinning.history.first()  # with its source (links are history too)
     twinning.start_year = 1955
     twinning.save()
     revert_url = reverse(

@@ -1,15 +1,19 @@
 """Bulk import in the admin: preview, confirm, all or nothing, history."""
 
+import base64
 import io
+import os
+import tempfile
 
 import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from import_export.tmp_storages import TempFolderStorage
 
 from activities.models import Membership, Twinning
+from activities.uploads import SESSION_KEY
 from cities.models import City
+from citydiplo.models import PendingChange
 
 CSV, XLSX = "0", "1"  # positions in CatalogueImportMixin.import_formats
 
@@ -124,10 +128,14 @@ def test_confirming_a_bad_file_writes_nothing(editor_client, three_cities, sourc
     good = TWINNINGS_HEADER + "rome-it,paris-fr,twin_town,1956,active,,test-source,\n"
     response = preview(editor_client, "twinning", "t.csv", good)
     initial = response.context["confirm_form"].initial
-    # Replace the stored file with one whose second row is bad.
+    # Replace the stored upload (in the session) with one whose second row is bad.
     bad = good + "rome-it,atlantis-xx,twin_town,1960,active,,test-source,\n"
-    storage = TempFolderStorage(name=initial["import_file_name"], encoding="utf-8-sig")
-    storage.save(bad)
+    session = editor_client.session
+    session[SESSION_KEY] = {
+        "name": initial["import_file_name"],
+        "data": base64.b64encode(bad.encode()).decode(),
+    }
+    session.save()
     before = counts()
     response = editor_client.post(
         reverse("admin:activities_twinning_process_import"), initial, follow=True
@@ -179,10 +187,12 @@ def test_cities_import_creates_and_updates_by_slug(editor_client, make_city, sou
     confirm(editor_client, "city", response)
     rome.refresh_from_db()
     bologna = City.objects.get(slug="bologna-it")
-    assert (rome.name, rome.review_state) == ("Rome", "published")  # state kept
+    # An editor's update of a published city waits for review (tests/test_review.py).
+    assert (rome.name, rome.review_state) == ("Roma", "published")
+    assert PendingChange.objects.get().after["fields"]["name"] == "Rome"
     assert (bologna.country.code, bologna.review_state) == ("IT", "draft")
     assert list(bologna.sources.all()) == [source]
-    assert City.history.filter(history_change_reason="Imported from cities.csv").count() == 2
+    assert City.history.filter(history_change_reason="Imported from cities.csv").count() == 1
 
 
 def test_memberships_import_by_network_and_city_slug(editor_client, network, make_city, source):
@@ -221,3 +231,66 @@ def test_users_without_add_permission_cannot_import(client, django_user_model):
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
     client.force_login(viewer)
     assert client.get(reverse("admin:activities_twinning_import")).status_code == 403
+
+
+# Uploads: size, temp folder, whose file, hints --------------------------------------
+
+
+def temp_files():
+    return set(os.listdir(tempfile.gettempdir()))
+
+
+def test_preview_and_import_leave_nothing_in_the_temp_folder(editor_client, three_cities, source):
+    before = temp_files()
+    content = TWINNINGS_HEADER + "rome-it,paris-fr,twin_town,1956,active,,test-source,\n"
+    response = preview(editor_client, "twinning", "t.csv", content)
+    assert temp_files() - before == set()
+    confirm(editor_client, "twinning", response)
+    assert temp_files() - before == set()
+    assert Twinning.objects.count() == 1
+    assert SESSION_KEY not in editor_client.session  # the upload is gone once imported
+
+
+def test_an_upload_above_the_limit_is_refused_with_a_message(editor_client, settings, db):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1024 * 1024
+    content = TWINNINGS_HEADER + "rome-it,paris-fr,twin_town,1956,active,,,\n" * 30_000
+    response = preview(editor_client, "twinning", "big.csv", content)
+    assert response.status_code == 200
+    assert "imports are limited to 1 MB" in response.content.decode()
+    assert Twinning.objects.count() == 0
+
+
+def test_the_file_name_field_names_only_the_uploaders_own_upload(
+    editor_client, chief_editor, three_cities, source
+):
+    from django.test import Client
+
+    content = TWINNINGS_HEADER + "rome-it,paris-fr,twin_town,1956,active,,test-source,\n"
+    response = preview(editor_client, "twinning", "t.csv", content)
+    initial = response.context["confirm_form"].initial
+    other = Client()
+    other.force_login(chief_editor)
+    for name in (initial["import_file_name"], "../../etc/passwd", "t.csv"):
+        forged = other.post(
+            reverse("admin:activities_twinning_process_import"),
+            {**initial, "import_file_name": name},
+            follow=True,
+        )
+        assert "no longer waiting to be imported" in forged.content.decode()
+    assert Twinning.objects.count() == 0
+    # The uploader can still import their own.
+    confirm(editor_client, "twinning", response)
+    assert Twinning.objects.count() == 1
+
+
+def test_an_unknown_city_slug_suggests_the_likely_city(editor_client, make_city, source):
+    make_city("Munich", "DE", slug="munich-de", alternate_names="München\nMuenchen")
+    make_city("Lyon", "FR", slug="lyon-fr")
+    content = TWINNINGS_HEADER + (
+        "munchen-de,lyon-fr,twin_town,1956,active,,test-source,\n"
+        "munik-de,lyon-fr,twin_town,1956,active,,test-source,\n"
+    )
+    response = preview(editor_client, "twinning", "t.csv", content)
+    html = response.content.decode()
+    assert "No city with the slug “munchen-de”: did you mean “munich-de”?" in html
+    assert "No city with the slug “munik-de”: did you mean “munich-de”?" in html

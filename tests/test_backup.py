@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
+from activities import backup
 from activities.backup import backed_up_models, serialize_model
 from activities.models import Twinning
 
@@ -97,3 +98,16 @@ def test_a_sqlite_backup_restores_into_this_database(tmp_path):
     assert not missing
     changed = [key for key in dumped if dumped[key] != here[key]]
     assert changed == []
+
+
+@pytest.mark.parametrize("name", ["backup.json.gz", "backup.json"])
+def test_backups_are_readable_by_their_owner_only(db, tmp_path, name):
+    import os
+    import stat
+
+    path = tmp_path / name
+    path.write_text("old")
+    path.chmod(0o644)  # an earlier file of that name, readable by all
+    call_command("backup", str(path), verbosity=0)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert backup.read(path) is not None

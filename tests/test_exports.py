@@ -188,6 +188,32 @@ def test_exports_leave_draft_related_records_empty(client, draft_links, url_name
     assert {column: row[column] for column in columns} == dict.fromkeys(columns, "")
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_neutralises_text_cells_a_spreadsheet_would_run(client, make_city, start):
+    name = f'{start}HYPERLINK("http://evil.example","x")'
+    make_city(name, "FR", slug="evil-fr", latitude="40.71280", longitude="-74.00600")
+    _response, body = download(client, reverse("cities:city-list") + "?format=csv")
+    row = next(csv.DictReader(io.StringIO(body, newline="")))
+    assert row["name"] == "'" + name
+    assert row["longitude"] == "-74.00600"  # a number stays a number
+    assert row["latitude"] == "40.71280"
+
+
+def test_csv_leaves_ordinary_text_alone(client, make_city):
+    make_city("Saint-Étienne", "FR", slug="saint-etienne-fr")
+    _response, body = download(client, reverse("cities:city-list") + "?format=csv")
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["name"] == "Saint-Étienne"
+
+
+def test_json_keeps_formula_like_text_as_it_is(client, make_city):
+    make_city("=1+2", "FR", slug="formula-fr", latitude="40.71280", longitude="-74.00600")
+    response = client.get(reverse("cities:city-list") + "?format=json")
+    data = json.loads(b"".join(response.streaming_content))
+    assert data["results"][0]["name"] == "=1+2"
+    assert data["results"][0]["longitude"] == -74.006
+
+
 SOURCED = [
     ("/cities/", lambda c: c.paris, "slug"),
     ("/twinnings/", lambda c: c.paris_berlin, "id"),

@@ -33,13 +33,17 @@ def latest_reversible_migrations():
 
 def row_counts():
     """Rows of the catalogue's own models. History tables are left out: reversing the
-    migration that creates one drops it, and its rows, by design."""
+    migration that creates one drops it, and its rows, by design; so are bookkeeping
+    tables whose creating migration is the latest (what load_catalogue last wrote)."""
     return {
         model._meta.label: model._default_manager.count()
         for app in PROJECT_APPS
         for model in apps.get_app_config(app).get_models()
-        if not issubclass(model, HistoricalChanges)
+        if not issubclass(model, HistoricalChanges) and model._meta.label not in BOOKKEEPING
     }
+
+
+BOOKKEEPING = {"activities.LoadedRecord"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -44,6 +44,14 @@
     });
   }
 
+  // Names are editors' text: they go into the page as text nodes, never as HTML
+  // (Leaflet treats a string given to bindTooltip or bindPopup as markup).
+  function tooltip(point) {
+    var label = document.createElement("span");
+    label.textContent = point.name;
+    return label;
+  }
+
   function popup(point) {
     var link = document.createElement("a");
     link.href = point.url;
@@ -117,7 +125,7 @@
         weight: 1.5,
         fillOpacity: 0.85
       });
-      marker.bindTooltip(p.name);
+      marker.bindTooltip(tooltip(p));
       marker.bindPopup(popup(p));
       marker.addTo(map);
       if (keyboard) { focusable.push([marker, p]); }

@@ -18,8 +18,9 @@ def load_city_names(names):
 class Command(BaseCommand):
     help = (
         "Load the curated catalogue, built from the CSV files under fixtures/ (or a built "
-        "JSON file with --fixture): new records are created, existing ones updated in "
-        "place. Running it twice changes nothing."
+        "JSON file with --fixture): new records are created; existing ones are updated "
+        "only if nobody changed them since the last load, others are kept and listed. "
+        "Running it twice changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 counts = loader.load()
                 # Bulk writes leave the cities' main names to set; then GeoNames' names.
                 CityName.objects.sync_main_names(City.objects.all())
-                counts["other names of cities"] = (load_city_names(names), 0)
+                counts["other names of cities"] = (load_city_names(names), 0, 0)
                 # The loader writes in bulk, without history: record what it changed.
                 record_changes("load_catalogue")
             refresh_planner_statistics()
@@ -50,6 +51,16 @@ class Command(BaseCommand):
         except (OSError, ValueError, DatabaseError) as exc:
             raise CommandError(f"Nothing loaded from {where}: {exc}") from exc
         summary = ", ".join(
-            f"{name}: {new} new, {old} updated" for name, (new, old) in counts.items()
+            f"{name}: {new} new, {old} updated" + (f", {kept} kept" if kept else "")
+            for name, (new, old, kept) in counts.items()
         )
         self.stdout.write(self.style.SUCCESS(f"Loaded the catalogue. {summary}."))
+        if loader.kept:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Kept {len(loader.kept)} record(s) changed since the last load "
+                    "(not overwritten; edit them in the admin if the fixtures are right):"
+                )
+            )
+            for kept in loader.kept:
+                self.stdout.write(f"- {kept}")
