@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from cities.models import City
+from cities.models import City, OtherNames
 from citydiplo.records import ReviewState
 
 from .models import (
@@ -125,7 +125,7 @@ def tables():
     city_cols = (
         slug(),
         Col("name", "name", required=True),
-        Col("alternate_names", "alternate_names", description="Other names, one a line."),
+        Col("alternate_names", OtherNames(), description="Other names, one a line."),
         Col("country", "country", description="ISO 3166-1 alpha-2 (XK: Kosovo).", required=True),
         Col("subdivision", "subdivision", description="State, region or province."),
         Col("kind", "kind", description="city, town, municipality, district, region, metropolis."),
