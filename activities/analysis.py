@@ -401,3 +401,31 @@ def twinning_features(twinnings):
                 "city_b_name": b_name,
             },
         )
+
+
+def member_features(memberships):
+    """A GeoJSON point per located member city of the memberships, with the networks
+    it belongs to among them."""
+    rows = (
+        memberships.order_by()
+        .filter(city__latitude__isnull=False, city__longitude__isnull=False)
+        .values_list(
+            "city__slug",
+            "city__name",
+            "city__country",
+            "city__latitude",
+            "city__longitude",
+            "network__slug",
+        )
+    )
+    cities = {}
+    for slug, name, country, latitude, longitude, network in rows.iterator(chunk_size=5000):
+        city = cities.setdefault(slug, [name, country, latitude, longitude, []])
+        if network not in city[4]:
+            city[4].append(network)
+    for slug, (name, country, latitude, longitude, networks) in cities.items():
+        yield maps.point_feature(
+            longitude,
+            latitude,
+            {"slug": slug, "name": name, "country": country, "networks": networks},
+        )

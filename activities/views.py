@@ -726,6 +726,16 @@ class MembershipListView(CatalogueListView):
     )
     export_columns = exports.MEMBERSHIP_COLUMNS
     export_name = "memberships"
+    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
+
+    def export(self, fmt, queryset):
+        if fmt == "geojson":
+            features = analysis.member_features(queryset)
+            return geojson_response(features, name=self.export_name)
+        if fmt in graphs.GRAPH_FORMATS:
+            graph = analysis.membership_graph(queryset)
+            return graphs.graph_response(graph, fmt, self.export_name)
+        return super().export(fmt, queryset)
 
 
 class AgreementPartyListView(CatalogueListView):

@@ -119,6 +119,11 @@ class CatalogueListView(FilterView):
     search_placeholder = ""
     formats = exports.FORMATS
 
+    @property
+    def has_map(self):
+        """A list with places offers a map, drawn from its own `?format=geojson`."""
+        return "geojson" in self.formats
+
     def get_queryset(self):
         return self.model.objects.published().for_list()
 

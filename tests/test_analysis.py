@@ -201,3 +201,30 @@ def test_geojson_lines_join_both_places_the_short_way_round(client, make_city, s
     cities = json.loads(body(client.get("/cities/", {"format": "geojson", "country": "JP"})))
     assert [f["properties"]["slug"] for f in cities["features"]] == ["tokyo-jp"]
     assert cities["features"][0]["geometry"]["coordinates"] == [139.69, 35.69]
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "graphml"])
+def test_membership_list_exports_a_bipartite_graph_of_exactly_its_rows(
+    client, small_catalogue, fmt
+):
+    response = client.get("/memberships/", {"country": "DE", "format": fmt})
+    assert response.status_code == 200
+    read = nx.read_gexf if fmt == "gexf" else nx.read_graphml
+    graph = read(io.BytesIO(body(response)))
+    expected = {
+        (m.city.slug, f"network:{m.network.slug}")
+        for m in Membership.objects.published().filter(city__country="DE")
+    }
+    assert {
+        tuple(sorted(edge, key=lambda n: n.startswith("network:"))) for edge in graph.edges
+    } == expected
+    assert expected  # Dresden, a published member
+
+
+def test_membership_list_map_has_a_point_per_located_member(client, small_catalogue):
+    response = client.get("/memberships/", {"format": "geojson"})
+    collection = json.loads(body(response))
+    slugs = {f["properties"]["slug"] for f in collection["features"]}
+    assert slugs == {"coventry-gb", "dresden-de", "volgograd-ru"}
+    page = client.get("/memberships/").content.decode()
+    assert "data-list-map=" in page and "format=geojson" in page

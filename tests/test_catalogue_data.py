@@ -1,6 +1,7 @@
 """The curated catalogue (fixtures/) is honest and meets the floors of its issue."""
 
 import datetime
+import re
 import subprocess
 
 import pytest
@@ -191,21 +192,44 @@ def test_every_city_with_a_geonames_id_cites_its_own_geonames_page():
     assert not homepage.filter(geonames_id__isnull=False).exists()
 
 
-# Floors of issue 11 ("Dated, evidenced ties"). Each is raised to the issue's figure as
-# the data reaches it; TODO(coordinator) marks those the data on this branch has not
-# reached yet (the curators' branches i11datesA, i11datesB and i11net bring them):
-# - DATED_TWINNINGS: issue 11 asks for 1,500 dated twinnings.
-# - AGREEMENT_PARTIES: issue 11 asks for 1,000 agreement parties.
-# - SPECIFIC_SOURCE_SHARE (curated twinnings and memberships citing a page about that
-#   city's partnerships or that membership): issue 11 asks for 60%; not tested yet.
-# - NOT_VERIFIED memberships: issue 11 asks for 0; not tested yet.
-DATED_TWINNINGS = 120  # TODO(coordinator): 1_500
-AGREEMENT_PARTIES = 560  # TODO(coordinator): 1_000
+# Floors of issue 11 ("Dated, evidenced ties").
+# - 1,500 dated twinnings: reached (curated from the cities' own pages).
+# - 1,000 agreement parties: not reached; the floor is what the curated lists hold, so it
+#   can only rise (the signatory lists beyond it are not in the stored pages we can read).
+# - 60% of curated twinnings citing a page about that city's partnerships: reached.
+# - 60% of memberships citing a page about that membership: not reached (see the issue's
+#   closing note); not pinned here, as a test must pass on what is true.
+DATED_TWINNINGS = 1_500
+AGREEMENT_PARTIES = 560
+SPECIFIC_TWINNING_SHARE = 0.60
+#: Sources that cover a whole country, continent or dataset rather than one city's ties.
+AGGREGATE_TWINNING_SOURCE = re.compile(r"^(wiki-twins-|hekman-)")
 
 
 def test_issue_11_floors():
     assert Twinning.objects.filter(start_year__isnull=False).count() >= DATED_TWINNINGS
     assert AgreementParty.objects.count() >= AGREEMENT_PARTIES
+
+
+def test_most_curated_twinnings_cite_a_page_about_that_city_s_partnerships():
+    specific = (
+        Twinning.objects.filter(sources__isnull=False)
+        .exclude(sources__kind="dataset")
+        .values_list("pk", "sources__key")
+    )
+    with_specific = {pk for pk, key in specific if not AGGREGATE_TWINNING_SOURCE.match(key)}
+    share = len(with_specific) / Twinning.objects.count()
+    assert share >= SPECIFIC_TWINNING_SHARE, f"{share:.0%}"
+
+
+def test_every_dated_twinning_cites_a_source_with_a_url():
+    dated = Twinning.objects.filter(start_year__isnull=False)
+    assert not dated.filter(sources__isnull=True).exists()
+    assert not dated.filter(sources__url="").exists()
+
+
+def test_no_membership_is_left_unverified():
+    assert not Membership.objects.filter(notes__icontains="not verified").exists()
 
 
 def test_conflicting_values_cite_sources_and_differ_from_the_records():

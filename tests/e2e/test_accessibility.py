@@ -24,6 +24,8 @@ def public_pages(catalogue):
         "/networks/",
         "/agreements/",
         "/activities/",
+        "/memberships/",
+        "/agreement-parties/",
         catalogue["coventry"].get_absolute_url(),
         catalogue["volgograd_link"].get_absolute_url(),
         catalogue["network"].get_absolute_url(),
@@ -33,6 +35,8 @@ def public_pages(catalogue):
         "/search/?q=coventry",
         "/about/",
         "/analysis/",
+        "/analysis/?country=DE",
+        "/data/",
     ]
 
 
