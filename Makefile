@@ -32,7 +32,7 @@ run: load
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(DEV) $(BIN)/python -m pytest
+	$(DEV) $(BIN)/python -m pytest -n 2
 
 lint: install
 	$(BIN)/ruff check .

@@ -123,7 +123,7 @@ def _restore(path):
             _bulk_restore(model, objects)
         restored.append(model)
     # A backup from before the per-side country columns: copy them afresh.
-    apps.get_model("activities", "Twinning").objects.refresh_countries()
+    apps.get_model("activities", "Twinning").objects.refresh_sides()
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), restored):
             cursor.execute(sql)

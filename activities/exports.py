@@ -129,20 +129,20 @@ AGREEMENT_COLUMNS = [
 TWINNING_COLUMNS = [
     Column("id", lambda t: t.pk, "Stable identifier, also the end of the record's URL.", "pk"),
     Column("city_a", lambda t: t.city_a.slug, "Slug of one place.", "city_a__slug"),
-    Column("city_a_name", lambda t: t.city_a.name, "Its name.", "city_a__name"),
+    Column("city_a_name", lambda t: t.city_a.name, "Its name.", "name_a"),
     Column(
         "city_a_country",
         lambda t: t.city_a.country.code,
         "Its ISO country code.",
-        "city_a__country",
+        "country_a",
     ),
     Column("city_b", lambda t: t.city_b.slug, "Slug of the other place.", "city_b__slug"),
-    Column("city_b_name", lambda t: t.city_b.name, "Its name.", "city_b__name"),
+    Column("city_b_name", lambda t: t.city_b.name, "Its name.", "name_b"),
     Column(
         "city_b_country",
         lambda t: t.city_b.country.code,
         "Its ISO country code.",
-        "city_b__country",
+        "country_b",
     ),
     Column(
         "kind",

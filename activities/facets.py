@@ -7,7 +7,7 @@ from collections import Counter
 from django.db.models import Count, F
 from django_countries import countries
 
-from cities.regions import region_of
+from cities.regions import region_by_country, region_of
 from citydiplo.facets import grouped, groups, through
 from citydiplo.records import ReviewState
 
@@ -98,10 +98,16 @@ def twinning_countries(rows):
 
 def twinning_regions(rows):
     """Twinnings per world region of either side."""
+    by_country = {
+        code: region.value for code, region in region_by_country().items() if region is not None
+    }
     totals = Counter()
     for a, b, _kind, _status, n in rows:
-        for region in {region_of(a), region_of(b)} - {None}:
-            totals[region.value] += n
+        first, second = by_country.get(a), by_country.get(b)
+        if first:
+            totals[first] += n
+        if second and second != first:
+            totals[second] += n
     return list(totals.items())
 
 

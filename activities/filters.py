@@ -273,9 +273,9 @@ class TwinningFilterSet(CatalogueFilterSet):
         empty_label="Any or none",
     )
     ordering = ordering_filter(
-        ("city_a__name", "city_a", "City"),
+        ("name_a", "city_a", "City"),
         ("country_a", "country_a", "Country"),
-        ("city_b__name", "city_b", "Partner"),
+        ("name_b", "city_b", "Partner"),
         ("country_b", "country_b", "Partner's country"),
         ("kind", "kind", "Kind"),
         ("start_year", "year", "Since"),

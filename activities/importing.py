@@ -419,7 +419,7 @@ class TwinningImport:
             with transaction.atomic():
                 Twinning.objects.bulk_create(twinnings)
                 # bulk_create skips save(), which copies each side's country.
-                Twinning.objects.filter(pk__in=[t.pk for t in twinnings]).refresh_countries()
+                Twinning.objects.filter(pk__in=[t.pk for t in twinnings]).refresh_sides()
                 copy_to_history(
                     Twinning,
                     [t.pk for t in twinnings],

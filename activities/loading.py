@@ -85,7 +85,7 @@ class CatalogueLoader:
         for label in NATURAL_KEYS:
             self.load_model(label)
         # Bulk writes skip Twinning.save(), which copies each side's country.
-        apps.get_model("activities", "Twinning").objects.refresh_countries()
+        apps.get_model("activities", "Twinning").objects.refresh_sides()
         return self.counts
 
     def load_model(self, label):
@@ -137,7 +137,9 @@ class CatalogueLoader:
             if field.many_to_many and not field.auto_created:
                 if field.remote_field.through._meta.auto_created:
                     many.append(field)
-            elif field.concrete and not field.auto_created:
+            elif field.concrete and not field.auto_created and field.editable:
+                # Not editable: worked out by the model (a twinning's copied countries,
+                # timestamps), never set by a fixture, so never compared or written.
                 if field.is_relation and field.related_model is model:
                     deferred.append(field)
                 else:

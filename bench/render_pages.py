@@ -83,10 +83,11 @@ def grow(factor, seed=13):
 
     existing = Twinning.objects.count()
     target = existing * factor
-    cities = list(City.objects.published().values_list("pk", "population", "country"))
-    ids = [pk for pk, _population, _country in cities]
-    weights = [max(population or 0, 1000) for _pk, population, _country in cities]
-    country = {pk: code for pk, _population, code in cities}
+    cities = list(City.objects.published().values_list("pk", "population", "country", "name"))
+    ids = [pk for pk, _population, _country, _name in cities]
+    weights = [max(population or 0, 1000) for _pk, population, _country, _name in cities]
+    country = {pk: code for pk, _population, code, _name in cities}
+    name = {pk: name for pk, _population, _code, name in cities}
     pairs = {tuple(sorted(pair)) for pair in Twinning.objects.values_list("city_a", "city_b")}
     shapes = list(
         Twinning.objects.values_list("kind", "status", "start_year", "status_year")[:5000]
@@ -107,6 +108,8 @@ def grow(factor, seed=13):
                 Twinning(
                     city_a_id=pair[0],
                     city_b_id=pair[1],
+                    name_a=name[pair[0]],
+                    name_b=name[pair[1]],
                     country_a=country[pair[0]],
                     country_b=country[pair[1]],
                     kind=kind,

@@ -6,7 +6,7 @@
 For each database: a fresh database, `migrate`, `load_catalogue` and `import_twinnings`
 of the 26,000 Wikipedia pairs (timed), `collectstatic`, gunicorn on loopback with
 DEBUG=0, twice: with the page cache (the default) and without it (PAGE_CACHE=0: every
-page rendered afresh; facet and result counts still cached). Then wrk (-c CONNECTIONS
+page rendered afresh). Then wrk (-c CONNECTIONS
 -d DURATION) on the filtered lists, a city with 50+ partners, search and the CSV export
 of all twinnings, and one timed download of each page first (on a fresh server: no
 cache warm). Datasette serves the same SQLite file (loopback only, read-only) and wrk

@@ -60,6 +60,9 @@ class FacetResult:
     name: str
     label: str
     choices: list = field(default_factory=list)
+    #: Choices left out (the smallest, beyond SHOWN): thousands of country pairs would
+    #: cost more to link and render than the rest of the page.
+    hidden: int = 0
 
     @property
     def top(self):
@@ -67,13 +70,7 @@ class FacetResult:
 
     @property
     def rest(self):
-        return self.choices[TOP:SHOWN]
-
-    @property
-    def hidden(self):
-        """Choices not shown (the smallest): thousands of country pairs would cost more
-        to send and render than the rest of the page."""
-        return max(len(self.choices) - SHOWN, 0)
+        return self.choices[TOP:]
 
 
 # Shared passes ------------------------------------------------------------------------

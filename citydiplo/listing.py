@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django_filters.views import FilterView
 
 from . import exports
-from .facets import FacetChoice, FacetResult
+from .facets import SHOWN, FacetChoice, FacetResult
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -318,7 +318,7 @@ class CatalogueListView(FilterView):
                     passes[key] = facet.shared(queryset)
                 rows = passes[key]
             added = self.added_counts(facet, queryset, chosen, rows)
-            choices = []
+            counted = []
             for row in facet.count(queryset if rows is None else rows):
                 value = as_param(row[0])
                 label = row[1] if len(row) == 3 else labels.get(value, value)
@@ -326,22 +326,32 @@ class CatalogueListView(FilterView):
                 is_selected = value in selected
                 if added is not None and not is_selected:
                     count = added[0] + added[1].get(value, 0)
-                if not count and not is_selected:
-                    continue
-                if not is_selected:
-                    url = (
-                        self.query.adding(facet.name, value)
-                        if facet.multiple
-                        else self.query.setting(facet.name, value)
-                    )
-                elif facet.multiple:
-                    url = self.query.without(facet.name, value)
-                else:
-                    url = self.query.without(facet.name)
-                choices.append(FacetChoice(value, str(label), count, is_selected, url))
-            choices.sort(key=lambda c: (not c.selected, -c.count, c.label))
-            results.append(FacetResult(facet.name, field.label, choices))
+                if count or is_selected:
+                    counted.append((not is_selected, -count, str(label), value))
+            counted.sort()
+            choices = [
+                FacetChoice(
+                    value,
+                    label,
+                    -negative,
+                    not unselected,
+                    self.facet_url(facet, value, not unselected),
+                )
+                for unselected, negative, label, value in counted[:SHOWN]
+            ]
+            hidden = len(counted) - len(choices)
+            results.append(FacetResult(facet.name, field.label, choices, hidden))
         return results
+
+    def facet_url(self, facet, value, is_selected):
+        """Where a facet's choice leads: adding or setting the value, or removing it."""
+        if not is_selected:
+            if facet.multiple:
+                return self.query.adding(facet.name, value)
+            return self.query.setting(facet.name, value)
+        if facet.multiple:
+            return self.query.without(facet.name, value)
+        return self.query.without(facet.name)
 
     def added_counts(self, facet, queryset, chosen, rows=None):
         """What adding a value to a repeatable filter's selection gives (values are ORed).

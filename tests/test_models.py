@@ -267,5 +267,5 @@ def test_a_twinning_knows_each_sides_country_whatever_the_write(make_city):
     lyon.save()
     assert Twinning.objects.get(pk=twinning.pk).country_a == "BE"
     [bulk] = Twinning.objects.bulk_create([Twinning(city_a=leipzig, city_b=lyon)])
-    Twinning.objects.filter(pk=bulk.pk).refresh_countries()
+    Twinning.objects.filter(pk=bulk.pk).refresh_sides()
     assert list(Twinning.objects.in_countries(["DE"])) == [bulk]
