@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from cities.models import City, CityName
+from cities.models import City, OtherNames
 from citydiplo.records import ReviewState
 
 from .models import (
@@ -125,6 +125,7 @@ def tables():
     city_cols = (
         slug(),
         Col("name", "name", required=True),
+        Col("alternate_names", OtherNames(), description="Other names, one a line."),
         Col("country", "country", description="ISO 3166-1 alpha-2 (XK: Kosovo).", required=True),
         Col("subdivision", "subdivision", description="State, region or province."),
         Col("kind", "kind", description="city, town, municipality, district, region, metropolis."),
@@ -140,19 +141,6 @@ def tables():
     )
     result = [
         Table("cities", "Cities and places", published_cities, city_cols, ("slug",)),
-        Table(
-            "city_names",
-            "Other names of the cities: exonyms, other spellings, former names",
-            lambda: CityName.objects.filter(city__review_state=PUBLISHED).order_by("pk"),
-            (
-                Col("id", "pk", "integer", "Stable identifier.", required=True),
-                Col("city", "city__slug", required=True),
-                Col("name", "name", required=True),
-                Col("source", "source", description="geonames or editor."),
-            ),
-            ("id",),
-            (("city", "cities", "slug"),),
-        ),
         Table(
             "themes",
             "Themes, under Marchetti's five fields of operation",

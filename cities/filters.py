@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 from django.urls import reverse_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import CityName
 
@@ -68,6 +70,7 @@ class PlaceNameField(forms.CharField):
         )
 
 
+@extend_schema_field(OpenApiTypes.STR)  # for the API's schema: a name or a slug
 class PlaceNameFilter(django_filters.Filter):
     """A filter taking a place by name or slug (`?city=lyon-fr`, `?city=Lyon`): see
     PlaceNameField. The form field is a plain text input that the autocomplete

@@ -476,3 +476,19 @@ def keep_main_name(sender, instance, raw=False, **kwargs):
     """A city saved one by one (the admin, scripts) keeps its main name in step."""
     if not raw:
         CityName.objects.sync_main_names(City.objects.filter(pk=instance.pk))
+
+
+class OtherNames(models.Expression):
+    """A place's names besides its main one, one a line, in order: a correlated
+    subquery of CityName, for downloads and the API (`alternate_names`)."""
+
+    output_field = models.TextField()
+
+    def as_sql(self, compiler, connection):
+        city = f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.id"
+        where = f"n.city_id = {city} AND n.source <> '{NameSource.MAIN}'"
+        if connection.vendor == "postgresql":
+            joined = "STRING_AGG(n.name, E'\\n' ORDER BY n.name)"
+        else:  # read through the (city, name) index: in name order
+            joined = "GROUP_CONCAT(n.name, char(10))"
+        return f"(SELECT {joined} FROM cities_cityname n WHERE {where})", []

@@ -150,8 +150,18 @@ class CatalogueFilterSet(django_filters.FilterSet):
     tiebreak = ("pk",)
 
     def search(self, queryset, name, value):
-        """`q`: the model's own search (QuerySet.search), shared with the site search."""
-        return queryset.search(value)
+        """`q`: the model's own search (QuerySet.search), shared with the site search.
+
+        Searched once a page: the facets' querysets (the same records, other filters)
+        take the rows the list's search found, so a search that ranks in Python
+        (activities.search) runs its query once, not once per facet.
+        """
+        searched = getattr(self, "_searched", None)
+        if searched is not None and searched[0] == value and searched[1] is queryset.model:
+            return queryset.filter(pk__in=searched[2].order_by().values("pk"))
+        result = queryset.search(value)
+        self._searched = (value, queryset.model, result)
+        return result
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -170,9 +170,7 @@ def themes():
 class CitySerializer(Representation):
     api_url = SelfLink("city")
     page_url = PageLink()
-    alternate_names = serializers.SerializerMethodField(
-        help_text="Other names it goes by: exonyms, other spellings, former names."
-    )
+    alternate_names = Lines()
     country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2.")
     sources = sources()
     twinnings = RelatedList("twinning", "city", help_text="Its twinnings, either side.")
@@ -191,9 +189,6 @@ class CitySerializer(Representation):
             "twinnings", "memberships", "agreement_parties", "activities", "updated_at",
         ]  # fmt: skip
 
-    def get_alternate_names(self, city) -> list[str]:
-        return [name.name for name in city.names.all() if name.name != city.name]
-
 
 class NetworkSerializer(Representation):
     api_url = SelfLink("network")
@@ -201,9 +196,6 @@ class NetworkSerializer(Representation):
     founding_place = RecordLink("city", allow_null=True)
     headquarters = RecordLink("city", allow_null=True)
     merged_into = RecordLink("network", allow_null=True)
-    # A merger into a draft network is no closure the public sees (Network.is_active).
-    closed_year = serializers.IntegerField(source="public_closed_year", allow_null=True)
-    closed_on = serializers.DateField(source="public_closed_on", allow_null=True)
     themes = themes()
     sources = sources()
     members = RelatedList("membership", "network", help_text="Its memberships.")

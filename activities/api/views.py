@@ -12,7 +12,7 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cities.models import City
+from cities.models import City, OtherNames
 from citydiplo.exports import CREDIT, LICENCE
 from citydiplo.records import ReviewState
 
@@ -130,7 +130,7 @@ class CityViewSet(CatalogueViewSet):
     filterset_class = filters.CityFilterSet
 
     def get_queryset(self):
-        return City.objects.published().prefetch_related("names").order_by("pk")
+        return City.objects.published().annotate(alternate_names=OtherNames()).order_by("pk")
 
 
 @described("network", "networks")
