@@ -23,7 +23,7 @@ LIST_URLS = [
 # catalogue version the caches are keyed by, and the lookups that validate slugs. A
 # text search (`q`) on the networks, agreements and activities lists ranks its matches
 # in one query per facet as well (activities/search.py), still the same for any size.
-MAX_QUERIES = 18
+MAX_QUERIES = 14
 
 
 @pytest.fixture
