@@ -196,6 +196,9 @@ class NetworkSerializer(Representation):
     founding_place = RecordLink("city", allow_null=True)
     headquarters = RecordLink("city", allow_null=True)
     merged_into = RecordLink("network", allow_null=True)
+    # A merger into a draft network is no closure the public sees (Network.is_active).
+    closed_year = serializers.IntegerField(source="public_closed_year", allow_null=True)
+    closed_on = serializers.DateField(source="public_closed_on", allow_null=True)
     themes = themes()
     sources = sources()
     members = RelatedList("membership", "network", help_text="Its memberships.")
