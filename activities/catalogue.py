@@ -14,6 +14,7 @@ import csv
 import datetime
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -849,9 +850,12 @@ def catalogue_objects(root=None, *, gazetteer=None):
         gazetteer = IdGazetteer()
     objects = Builder(root=root, gazetteer=gazetteer).build()
     cached.parent.mkdir(parents=True, exist_ok=True)
+    # Other processes (test workers) may build at the same time: each writes its own
+    # partial file, and none removes the file they all want.
     for stale in cached.parent.glob("catalogue-*.json"):
-        stale.unlink()
-    partial = cached.with_suffix(".tmp")
+        if stale != cached:
+            stale.unlink(missing_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
     write_fixture(objects, partial)
     partial.replace(cached)
     return objects
@@ -879,9 +883,12 @@ def city_names(objects, root=None, *, gazetteer=None):
             if others:
                 names[obj["fields"]["slug"]] = others
     cached.parent.mkdir(parents=True, exist_ok=True)
+    # Other processes (test workers) may build at the same time: each writes its own
+    # partial file, and none removes the file they all want.
     for stale in cached.parent.glob("city-names-*.json"):
-        stale.unlink()
-    partial = cached.with_suffix(".tmp")
+        if stale != cached:
+            stale.unlink(missing_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
     write_fixture(names, partial)
     partial.replace(cached)
     return names
