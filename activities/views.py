@@ -292,7 +292,28 @@ def data_file(request, version, name):
     return FileResponse(open(found.directory / name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
 
 
-class CityListView(CatalogueListView):
+class PlacesListView(CatalogueListView):
+    """A list of places or ties between them: besides CSV and JSON it answers
+    `?format=geojson` (`map_features`: the map of the filtered list, for GIS tools too)
+    and, with a `graph`, `?format=gexf` and `?format=graphml`."""
+
+    map_features = None  # queryset -> GeoJSON features
+    graph = None  # queryset -> networkx graph
+
+    @property
+    def formats(self):
+        graph_formats = graphs.GRAPH_FORMATS if self.graph else ()
+        return (*CatalogueListView.formats, "geojson", *graph_formats)
+
+    def export(self, fmt, queryset):
+        if fmt == "geojson":
+            return geojson_response(self.map_features(queryset), name=self.export_name)
+        if fmt in graphs.GRAPH_FORMATS:
+            return graphs.graph_response(self.graph(queryset), fmt, self.export_name)
+        return super().export(fmt, queryset)
+
+
+class CityListView(PlacesListView):
     model = City
     filterset_class = CityFilterSet
     template_name = "activities/city_list.html"
@@ -312,12 +333,7 @@ class CityListView(CatalogueListView):
     )
     export_columns = exports.CITY_COLUMNS
     export_name = "cities"
-    formats = (*CatalogueListView.formats, "geojson")
-
-    def export(self, fmt, queryset):
-        if fmt == "geojson":
-            return geojson_response(analysis.city_features(queryset), name=self.export_name)
-        return super().export(fmt, queryset)
+    map_features = staticmethod(analysis.city_features)
 
     def get_queryset(self):
         return city_pages().published().for_list()
@@ -477,7 +493,7 @@ class AgreementDetailView(DetailView):
         return context
 
 
-class TwinningListView(CatalogueListView):
+class TwinningListView(PlacesListView):
     model = Twinning
     filterset_class = TwinningFilterSet
     template_name = "activities/twinning_list.html"
@@ -498,15 +514,8 @@ class TwinningListView(CatalogueListView):
     )
     export_columns = exports.TWINNING_COLUMNS
     export_name = "twinnings"
-    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
-
-    def export(self, fmt, queryset):
-        if fmt == "geojson":
-            return geojson_response(analysis.twinning_features(queryset), name=self.export_name)
-        if fmt in graphs.GRAPH_FORMATS:
-            graph = analysis.twinning_graph(queryset)
-            return graphs.graph_response(graph, fmt, self.export_name)
-        return super().export(fmt, queryset)
+    map_features = staticmethod(analysis.twinning_features)
+    graph = staticmethod(analysis.twinning_graph)
 
 
 @dataclass
@@ -706,7 +715,7 @@ def cached_centrality(twinnings, filterset):
     return result
 
 
-class MembershipListView(CatalogueListView):
+class MembershipListView(PlacesListView):
     model = Membership
     filterset_class = MembershipFilterSet
     template_name = "activities/membership_list.html"
@@ -726,16 +735,8 @@ class MembershipListView(CatalogueListView):
     )
     export_columns = exports.MEMBERSHIP_COLUMNS
     export_name = "memberships"
-    formats = (*CatalogueListView.formats, "geojson", *graphs.GRAPH_FORMATS)
-
-    def export(self, fmt, queryset):
-        if fmt == "geojson":
-            features = analysis.member_features(queryset)
-            return geojson_response(features, name=self.export_name)
-        if fmt in graphs.GRAPH_FORMATS:
-            graph = analysis.membership_graph(queryset)
-            return graphs.graph_response(graph, fmt, self.export_name)
-        return super().export(fmt, queryset)
+    map_features = staticmethod(analysis.member_features)
+    graph = staticmethod(analysis.membership_graph)
 
 
 class AgreementPartyListView(CatalogueListView):
