@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed
 
 migrate: install
 	$(DEV) $(BIN)/python manage.py migrate --noinput
@@ -31,7 +31,7 @@ load: migrate
 run: load
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install node_modules/.installed
 	$(DEV) $(BIN)/python -m pytest -n 2
 
 lint: install
