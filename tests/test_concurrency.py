@@ -92,7 +92,10 @@ def test_sqlite_is_configured_to_wait_for_the_write_lock():
     assert options["timeout"] >= 10
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the 'database is locked' error and the IMMEDIATE, timeout and WAL settings that prevent it exist only on SQLite")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="'database is locked' and the settings that prevent it (IMMEDIATE, WAL) are SQLite's",
+)
 def test_two_sqlite_writers_wait_for_each_other_instead_of_failing(db, tmp_path):
     """Both transactions read, then write: without IMMEDIATE one fails at once with
     'database is locked'; with it the second waits for the first."""
