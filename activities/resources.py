@@ -64,13 +64,15 @@ class KeyLookups:
 
     def preload(self, cells):
         found = self.found()
-        wanted = {key for cell in cells for key in self.keys_of(cell)} - found.keys()
+        keys = dict.fromkeys(key for cell in cells for key in self.keys_of(cell))
+        wanted = [key for key in keys if key not in found]  # in the file's order
         queryset = self.model._default_manager.all()
-        for batch in chunks(sorted(wanted)):
+        for batch in chunks(wanted):
             for obj in queryset.filter(**{f"{self.field}__in": batch}):
                 found[getattr(obj, self.field)] = obj
-        for key in wanted - found.keys():
-            found[key] = self.unknown(key)
+        for key in wanted:
+            if key not in found:
+                found[key] = self.unknown(key)
 
     def look_up(self, key):
         found = self.found()

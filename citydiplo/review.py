@@ -229,12 +229,15 @@ def _target(field):
 
 
 def state_diff(model, before, after):
-    """[(label, before, after)] of what differs, in words."""
+    """[(label, before, after)] of what differs, in words.
+
+    Columns no form edits (a name's normalised form, a twinning's copy of its places'
+    names) are left out: they follow a change shown beside them."""
     rows = []
     for name, new in after["fields"].items():
         old = before["fields"].get(name)
-        if old != new:
-            field = model._meta.get_field(name)
+        field = model._meta.get_field(name)
+        if old != new and field.editable:
             rows.append((_label(field), _display(field, old), _display(field, new)))
     for name, new in after["links"].items():
         old = before["links"].get(name, [])
@@ -270,9 +273,9 @@ def state_diff(model, before, after):
 def _describe_row(model, row):
     parts = []
     for name, value in row["fields"].items():
-        if value in (None, ""):
-            continue
         field = model._meta.get_field(name)
+        if value in (None, "") or not field.editable:
+            continue
         parts.append(f"{_label(field)}: {_display(field, value)}")
     for name, pks in row["links"].items():
         if pks:
