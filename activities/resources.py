@@ -13,10 +13,11 @@ together at the end (bulk_create, history copied in SQL). Cities, whose names an
 slugs have rules of their own (cities.models), are saved row by row.
 """
 
+from functools import cached_property
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from import_export import resources
 from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
@@ -183,6 +184,8 @@ class CatalogueResource(resources.ModelResource):
         return super().get_instance(instance_loader, row)
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.column_name not in row:
+            return  # (as the library does, without formatting a debug message per cell)
         # A record found by its import identity already has it: a twinning found from
         # the other side keeps its order (city_a, city_b).
         if field.attribute in self.get_import_id_fields() and not instance._state.adding:
@@ -332,7 +335,7 @@ class BulkCatalogueResource(CatalogueResource):
         pks = self.existing_pks(identities)
         model = self._meta.model
         queryset = (
-            model._default_manager.select_related(*self.related_names())
+            model._default_manager.select_related(*self.resolved_fields)
             .prefetch_related(*review.state_lookups(model))
             .order_by()
         )
@@ -340,13 +343,6 @@ class BulkCatalogueResource(CatalogueResource):
         for batch in chunks(pks.values()):
             records.update((obj.pk, obj) for obj in queryset.filter(pk__in=batch))
         return {identity: records[pk] for identity, pk in pks.items() if pk in records}
-
-    def related_names(self):
-        return [
-            f.attribute
-            for f in self.fields.values()
-            if isinstance(f.widget, KeyWidget) and f.attribute in self.get_import_id_fields()
-        ]
 
     def row_identity(self, row):
         """The row's identity (see `identity`), None if a key is blank, or the
@@ -383,7 +379,7 @@ class BulkCatalogueResource(CatalogueResource):
         if not adding:
             instance._import_before = (review.record_state(instance), instance.review_state)
         super().import_instance(instance, row, **kwargs)  # raises if the row is invalid
-        blank = [name for name in self.resolved_fields() if getattr(instance, f"{name}_id") is None]
+        blank = [name for name in self.resolved_fields if getattr(instance, f"{name}_id") is None]
         if blank:  # Django's own "cannot be null", before prepare_save() reads them
             instance.clean_fields(
                 exclude=[f.name for f in instance._meta.fields if f.name not in blank]
@@ -408,7 +404,7 @@ class BulkCatalogueResource(CatalogueResource):
         errors = dict(import_validation_errors or {})
         try:
             instance.full_clean(
-                exclude=[*errors, *self.resolved_fields()],
+                exclude=[*errors, *self.resolved_fields, *self.derived_fields],
                 validate_unique=False,
                 validate_constraints=False,
             )
@@ -417,10 +413,17 @@ class BulkCatalogueResource(CatalogueResource):
         if errors:
             raise ValidationError(errors)
 
+    @cached_property
     def resolved_fields(self):
         """Foreign keys given by key: each found once per file, no need to check it
         exists once per row (ForeignKey.validate would)."""
         return [f.attribute for f in self.fields.values() if isinstance(f.widget, KeyWidget)]
+
+    @cached_property
+    def derived_fields(self):
+        """Columns no file sets, written by prepare_save() from checked values (version,
+        timestamps, a twinning's copy of its places' names and countries)."""
+        return [f.name for f in self._meta.model._meta.fields if not f.editable]
 
     def save_m2m(self, instance, row, **kwargs):
         pass  # written with the rows, by bulk_create and bulk_update
@@ -460,13 +463,8 @@ class BulkCatalogueResource(CatalogueResource):
         proposals = [obj for obj in instances if obj._review_before is not None]
         direct = [obj for obj in instances if obj._review_before is None]
         if direct:
-            columns = {
-                f.attribute
-                for f in self.get_import_fields()
-                if isinstance(model._meta.get_field(f.attribute), models.Field)
-                and model._meta.get_field(f.attribute).concrete
-                and not model._meta.get_field(f.attribute).many_to_many
-            }
+            imported = [model._meta.get_field(f.attribute) for f in self.get_import_fields()]
+            columns = {f.name for f in imported if f.concrete and not f.many_to_many}
             columns |= {"review_state", *direct[0]._written_fields}
             columns -= set(self.get_import_id_fields())
             model._default_manager.bulk_update(direct, sorted(columns), batch_size=BATCH)
