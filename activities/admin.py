@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import RowResult
 
 from cities.admin import CityAdmin, CityNameInline
 from cities.models import City
@@ -18,6 +19,7 @@ from citydiplo.admin import (
     HistoryAdmin,
     ReviewAdmin,
     ReviewInline,
+    can_publish,
 )
 from citydiplo.records import ReviewState
 
@@ -35,6 +37,39 @@ from .models import (
 from .resources import CityResource, MembershipResource, TwinningResource
 from .uploads import SessionStorage, UploadGone, current_session, max_upload_bytes
 
+# A preview shows the counts of the whole file and its first rows: 10,000 rows of
+# HTML would take longer to send and render than the import takes to check them.
+PREVIEW_ROWS = 100
+PREVIEW_INVALID_ROWS = 200
+
+
+def preview_context(result):
+    """What the import page shows of `result`: counts, and the first rows."""
+    totals = result.totals
+    invalid = list(result.invalid_rows)
+    valid = result.valid_rows()
+    headers = result.diff_headers
+    rows = []
+    for row in valid[:PREVIEW_ROWS]:
+        if row.diff is not None:  # row by row imports (cities) show a diff
+            cells = row.diff
+        else:
+            values = row.row_values or {}
+            cells = [values.get(header, "") for header in headers]
+        rows.append((row.import_type, cells))
+    return {
+        "summary": [
+            ("new", totals[RowResult.IMPORT_TYPE_NEW]),
+            ("updated", totals[RowResult.IMPORT_TYPE_UPDATE]),
+            ("unchanged", totals[RowResult.IMPORT_TYPE_SKIP]),
+            ("with errors", len(invalid) + totals[RowResult.IMPORT_TYPE_ERROR]),
+        ],
+        "preview_rows": rows,
+        "more_rows": max(0, len(valid) - PREVIEW_ROWS),
+        "shown_invalid_rows": invalid[:PREVIEW_INVALID_ROWS],
+        "more_invalid_rows": max(0, len(invalid) - PREVIEW_INVALID_ROWS),
+    }
+
 
 class CatalogueImportMixin(ImportMixin):
     """CSV or XLSX import with preview and confirm; a file with any invalid row
@@ -42,6 +77,7 @@ class CatalogueImportMixin(ImportMixin):
 
     import_formats = [CSV, XLSX]
     import_error_display = ("message", "row")
+    import_template_name = "admin/catalogue_import.html"
     skip_admin_log = False
     # The upload waits in the uploader's session, not the temp folder (uploads.py).
     tmp_storage_class = SessionStorage
@@ -52,9 +88,14 @@ class CatalogueImportMixin(ImportMixin):
     def import_action(self, request, **kwargs):
         token = current_session.set(request.session)
         try:
-            return super().import_action(request, **kwargs)
+            response = super().import_action(request, **kwargs)
         finally:
             current_session.reset(token)
+        context = getattr(response, "context_data", None) or {}
+        if context.get("result") is not None:
+            context.update(preview_context(context["result"]))
+            context["may_publish"] = can_publish(request.user, self.model)
+        return response
 
     def process_import(self, request, **kwargs):
         token = current_session.set(request.session)
@@ -95,6 +136,22 @@ class CatalogueImportMixin(ImportMixin):
         kwargs = super().get_import_data_kwargs(**kwargs)
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        message = (
+            f"Import finished: {totals[RowResult.IMPORT_TYPE_NEW]} new, "
+            f"{totals[RowResult.IMPORT_TYPE_UPDATE]} updated and "
+            f"{totals[RowResult.IMPORT_TYPE_SKIP]} unchanged "
+            f"{self.model._meta.verbose_name_plural}."
+        )
+        proposed = getattr(result, "proposed_changes", 0)
+        if proposed:
+            message += (
+                f" {proposed} change(s) to published records wait for a chief editor's "
+                "review; until then the public sees the published versions."
+            )
+        self.message_user(request, message, messages.SUCCESS)
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -1,9 +1,10 @@
-"""History for records written outside the admin.
+"""History for records written without save(): loaded, or imported in bulk.
 
 `loaddata` saves raw, so simple-history's signals do not fire; commands that load or
 import records call `record_changes` afterwards. It writes one history row for each
 record that has none yet ("+") or differs from its latest history row ("~"), so a
-command that changes nothing writes nothing.
+command that changes nothing writes nothing. Bulk imports (`import_twinnings`, the
+admin's imports) know which rows they wrote and call `copy_to_history` for them.
 """
 
 from django.db import connection
@@ -51,6 +52,40 @@ def copy_links(model, pks, since, chunk=500):
                     f"AND h.{quote('id')} IN ({', '.join(['%s'] * len(ids))})",
                     [since, *ids],
                 )
+
+
+def copy_to_history(model, pks, reason, *, history_type="+", user=None, chunk=500):
+    """History rows for rows `pks` just written in bulk, as they now are, with their
+    links: one row each, as simple-history writes for one save.
+
+    What simple-history's bulk_history_create writes, copied inside the database with
+    INSERT ... SELECT instead of building and compiling a Python object per row: for
+    24,000 twinnings that is a fraction of a second instead of many seconds.
+    """
+    history = model.history.model
+    quote = connection.ops.quote_name
+    columns = []
+    for tracked in history.tracked_fields:
+        source_column = model._meta.get_field(tracked.name).column
+        target_column = history._meta.get_field(tracked.name).column
+        columns.append((quote(target_column), quote(source_column)))
+    targets = ", ".join(target for target, _ in columns)
+    sources = ", ".join(source for _, source in columns)
+    when = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(when)
+    user_id = user.pk if user is not None else None
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), chunk):
+            ids = list(pks[start : start + chunk])
+            cursor.execute(
+                f"INSERT INTO {quote(history._meta.db_table)} ({targets}, "
+                f"{quote('history_date')}, {quote('history_change_reason')}, "
+                f"{quote('history_type')}, {quote('history_user_id')}) "
+                f"SELECT {sources}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})",
+                [now, reason, history_type, user_id, *ids],
+            )
+    copy_links(model, pks, when)  # its sources and themes, for a revert
 
 
 def record_changes(reason, user=None, models=None):

@@ -14,15 +14,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.text import slugify
 
 from cities.countries import resolve_country
 from cities.gazetteer import fold, locate, parse_place_name, us_states
 from cities.models import City, CityName, NameSource, PlaceKind
 
-from .history import copy_links
+from .history import copy_to_history
 from .models import Source, SourceKind, Twinning
 
 COLUMNS = ("city1", "country1", "city2", "country2")
@@ -481,38 +480,6 @@ class TwinningImport:
             city.notes = "Not found in GeoNames (cities500): no coordinates."
         city.slug = unique_slug(place.name, place.country, place.subdivision, slugs)
         return city
-
-
-def copy_to_history(model, pks, reason, chunk=500):
-    """Creation rows ('+') in the model's simple-history table for rows just inserted.
-
-    What simple_history's bulk_history_create writes, copied inside the database with
-    INSERT ... SELECT instead of building and compiling a Python object per row: for
-    24,000 twinnings that is a fraction of a second instead of many seconds.
-    """
-    history = model.history.model
-    columns = []
-    for tracked in history.tracked_fields:
-        source_column = model._meta.get_field(tracked.name).column
-        target_column = history._meta.get_field(tracked.name).column
-        columns.append((connection.ops.quote_name(target_column), source_column))
-    quote = connection.ops.quote_name
-    targets = ", ".join(target for target, _ in columns)
-    sources = ", ".join(quote(source) for _, source in columns)
-    when = timezone.now()
-    now = connection.ops.adapt_datetimefield_value(when)
-    with connection.cursor() as cursor:
-        for start in range(0, len(pks), chunk):
-            ids = pks[start : start + chunk]
-            cursor.execute(
-                f"INSERT INTO {quote(history._meta.db_table)} ({targets}, "
-                f"{quote('history_date')}, {quote('history_change_reason')}, "
-                f"{quote('history_type')}, {quote('history_user_id')}) "
-                f"SELECT {sources}, %s, %s, '+', NULL FROM {quote(model._meta.db_table)} "
-                f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})",
-                [now, reason, *ids],
-            )
-    copy_links(model, pks, when)  # its sources and themes, for a revert
 
 
 def _describe(place):

@@ -991,13 +991,11 @@ class Twinning(CatalogueRecord):
     def __str__(self):
         return f"{self.city_a.name} – {self.city_b.name}"
 
-    def save(self, *args, **kwargs):
+    def prepare_save(self):
+        """Each side's name and country, copied from its city by every save."""
         self.name_a, self.country_a = self.city_a.name, self.city_a.country.code
         self.name_b, self.country_b = self.city_b.name, self.city_b.country.code
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *SIDE_FIELDS}
-        super().save(*args, **kwargs)
+        return {*super().prepare_save(), *SIDE_FIELDS}
 
     def get_absolute_url(self):
         return reverse("activities:twinning-detail", kwargs={"pk": self.pk})

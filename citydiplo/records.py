@@ -71,12 +71,23 @@ class Versioned(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
-            self.version = (self.version or 0) + 1
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "version"}
+        written = self.prepare_save()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *written}
         super().save(*args, **kwargs)
+
+    def prepare_save(self):
+        """Set the columns every save sets itself; return their names.
+
+        save() calls it; so do writes that skip save() (the admin's bulk imports,
+        activities/resources.py), so that the rule lives in one place. Subclasses add
+        their own columns and call super().
+        """
+        if self._state.adding:
+            return set()
+        self.version = (self.version or 0) + 1
+        return {"version"}
 
 
 class CatalogueRecord(Versioned):
@@ -95,14 +106,11 @@ class CatalogueRecord(Versioned):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def prepare_save(self):
         # Not auto_now: fixtures load with their own timestamps, so reloading them
         # changes nothing.
         self.updated_at = timezone.now()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "updated_at"}
-        super().save(*args, **kwargs)
+        return {*super().prepare_save(), "updated_at"}
 
     @property
     def is_published(self):

@@ -73,7 +73,8 @@ def many_name(field):
 
 
 def linked_pks(obj, field):
-    return sorted(getattr(obj, many_name(field)).values_list("pk", flat=True))
+    # .all(), not values_list(): it reads what state_lookups() prefetched, if anything.
+    return sorted(linked.pk for linked in getattr(obj, many_name(field)).all())
 
 
 def children_relations(model):
@@ -89,14 +90,21 @@ def _value(field, obj):
     return field.value_to_string(obj)
 
 
+def fields_state(obj, exclude=("review_state",)):
+    """The "fields" part of `record_state`: `obj`'s own columns, as they are in memory."""
+    return {f.name: _value(f, obj) for f in own_fields(type(obj), exclude)}
+
+
 def record_state(obj, exclude=("review_state",)):
     """What `obj` says, as JSON: {"fields", "links", "children"}.
 
     A record's own review state is left out: publishing is not an editor's change.
+    Links and inline rows are read from the database, or from what `state_lookups`
+    prefetched (for many records at once: the imports).
     """
     model = type(obj)
     state = {
-        "fields": {f.name: _value(f, obj) for f in own_fields(model, exclude)},
+        "fields": fields_state(obj, exclude),
         "links": {many_name(f): linked_pks(obj, f) for f in many_fields(model)},
         "children": {},
     }
@@ -104,7 +112,8 @@ def record_state(obj, exclude=("review_state",)):
         child_model = relation.related_model
         parent = relation.field.name
         rows = []
-        for child in getattr(obj, relation.get_accessor_name()).order_by("pk"):
+        children = getattr(obj, relation.get_accessor_name()).all()
+        for child in sorted(children, key=lambda child: child.pk):
             rows.append(
                 {
                     "pk": child.pk,
@@ -116,6 +125,17 @@ def record_state(obj, exclude=("review_state",)):
             )
         state["children"][relation.get_accessor_name()] = rows
     return state
+
+
+def state_lookups(model):
+    """prefetch_related() lookups that let `record_state` read a record's links and
+    inline rows without a query per record."""
+    lookups = [many_name(f) for f in many_fields(model)]
+    for relation in children_relations(model):
+        name = relation.get_accessor_name()
+        lookups.append(name)
+        lookups += [f"{name}__{f.name}" for f in relation.related_model._meta.many_to_many]
+    return lookups
 
 
 def _set_fields(obj, values):
@@ -209,12 +229,15 @@ def _target(field):
 
 
 def state_diff(model, before, after):
-    """[(label, before, after)] of what differs, in words."""
+    """[(label, before, after)] of what differs, in words.
+
+    Columns no form edits (a name's normalised form, a twinning's copy of its places'
+    names) are left out: they follow a change shown beside them."""
     rows = []
     for name, new in after["fields"].items():
         old = before["fields"].get(name)
-        if old != new:
-            field = model._meta.get_field(name)
+        field = model._meta.get_field(name)
+        if old != new and field.editable:
             rows.append((_label(field), _display(field, old), _display(field, new)))
     for name, new in after["links"].items():
         old = before["links"].get(name, [])
@@ -250,9 +273,9 @@ def state_diff(model, before, after):
 def _describe_row(model, row):
     parts = []
     for name, value in row["fields"].items():
-        if value in (None, ""):
-            continue
         field = model._meta.get_field(name)
+        if value in (None, "") or not field.editable:
+            continue
         parts.append(f"{_label(field)}: {_display(field, value)}")
     for name, pks in row["links"].items():
         if pks:
@@ -269,24 +292,40 @@ def propose(obj, before, after, *, user, reason=""):
 
     The author's own earlier proposal for the same record, still waiting, is replaced.
     """
-    if before == after:
-        return None
-    content_type = ContentType.objects.get_for_model(type(obj))
-    PendingChange.objects.filter(
-        content_type=content_type,
-        object_id=obj.pk,
-        author=user,
-        status=PendingChangeStatus.PENDING,
-    ).update(status=PendingChangeStatus.SUPERSEDED, reviewed_at=timezone.now())
-    return PendingChange.objects.create(
-        content_type=content_type,
-        object_id=obj.pk,
-        record_label=str(obj)[:300],
-        author=user,
-        reason=reason or "",
-        before=before,
-        after=after,
-    )
+    changes = propose_many([(obj, before, after)], user=user, reason=reason)
+    return changes[0] if changes else None
+
+
+def propose_many(proposals, *, user, reason="", chunk=500):
+    """`propose` for many records [(obj, before, after)] in a few queries (an import);
+    returns the changes stored, leaving out those that change nothing."""
+    proposals = [(obj, before, after) for obj, before, after in proposals if before != after]
+    types = ContentType.objects.get_for_models(*{type(obj) for obj, _, _ in proposals})
+    now = timezone.now()
+    changes = []
+    for start in range(0, len(proposals), chunk):
+        batch = proposals[start : start + chunk]
+        for model, content_type in types.items():
+            PendingChange.objects.filter(
+                content_type=content_type,
+                object_id__in=[obj.pk for obj, _, _ in batch if type(obj) is model],
+                author=user,
+                status=PendingChangeStatus.PENDING,
+            ).update(status=PendingChangeStatus.SUPERSEDED, reviewed_at=now)
+        changes += PendingChange.objects.bulk_create(
+            PendingChange(
+                content_type=types[type(obj)],
+                object_id=obj.pk,
+                record_label=str(obj)[:300],
+                author=user,
+                reason=reason or "",
+                before=before,
+                after=after,
+                created_at=now,
+            )
+            for obj, before, after in batch
+        )
+    return changes
 
 
 def pending_for(obj):

@@ -68,6 +68,9 @@ def test_migration_creates_editor_roles(db):
     assert not any("user" in code or "group" in code for code in editors | chiefs)
     assert {"delete_twinning", "publish_twinning", "publish_city"} <= chiefs
     assert editors < chiefs
+    # A city's other names, edited on its page (activities 0011_i12imp_...).
+    assert {"add_cityname", "change_cityname"} <= editors
+    assert "delete_cityname" in chiefs
 
 
 def test_editor_adds_a_draft_twinning_that_public_pages_do_not_show(
@@ -292,7 +295,7 @@ def city_form(name, country, **fields):
         "change_reason": "",
         "review_state": "draft",
     }
-    for prefix in ["Source_cities", "twinnings_as_a", "twinnings_as_b", "memberships"]:
+    for prefix in ["names", "Source_cities", "twinnings_as_a", "twinnings_as_b", "memberships"]:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(fields)
     return data

@@ -2,18 +2,24 @@
 
 import base64
 import io
+import itertools
 import os
 import tempfile
 
 import pytest
 import tablib
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from activities.models import Membership, Twinning
+from activities.models import Membership, Theme, Twinning
+from activities.resources import SUGGESTIONS_PER_FILE
 from activities.uploads import SESSION_KEY
 from cities.models import City
 from citydiplo.models import PendingChange
+
+from .test_admin import client_for
 
 CSV, XLSX = "0", "1"  # positions in CatalogueImportMixin.import_formats
 
@@ -294,3 +300,321 @@ def test_an_unknown_city_slug_suggests_the_likely_city(editor_client, make_city,
     html = response.content.decode()
     assert "No city with the slug “munchen-de”: did you mean “munich-de”?" in html
     assert "No city with the slug “munik-de”: did you mean “munich-de”?" in html
+
+
+# Large files: checked row by row in Python, written in bulk -------------------------
+
+
+def twinnings_file(pairs, **cells):
+    """A twinnings CSV of `pairs` of slugs, every row with the same other `cells`."""
+    header = ["city_a", "city_b", *cells]
+    lines = [",".join(header)]
+    lines += [",".join([a, b, *map(str, cells.values())]) for a, b in pairs]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def many_cities(make_city):
+    """25 places: 300 pairs."""
+    return [make_city(f"Place {n}", "FR", slug=f"place-{n}-fr") for n in range(25)]
+
+
+def all_pairs(cities, count):
+    return list(itertools.combinations([c.slug for c in cities], 2))[:count]
+
+
+def test_a_file_of_hundreds_of_rows_is_written_with_links_and_history(
+    chief_client, chief_editor, many_cities, source
+):
+    theme = Theme.objects.create(name="Peace", slug="peace", field="security")
+    pairs = all_pairs(many_cities, 300)
+    content = twinnings_file(
+        pairs,
+        kind="sister_city",
+        start_year=1990,
+        status="active",
+        themes="peace",
+        sources="test-source",
+        review_state="published",
+    )
+    response = preview(chief_client, "twinning", "many.csv", content)
+    result = response.context["result"]
+    assert (result.totals["new"], len(result.invalid_rows)) == (300, 0)
+    assert Twinning.objects.count() == 0
+    page = response.content.decode()
+    assert "The first 100 rows are shown; 200 more follow in the file." in page
+    assert page.count('<tr class="new">') == 100
+
+    response = confirm(chief_client, "twinning", response)
+    assert response.status_code == 302
+    twinnings = Twinning.objects.select_related("city_a", "city_b").prefetch_related(
+        "sources", "themes"
+    )
+    assert {(t.city_a.slug, t.city_b.slug) for t in twinnings} == set(pairs)
+    for twinning in twinnings:
+        assert (twinning.kind, twinning.start_year, twinning.review_state) == (
+            "sister_city",
+            1990,
+            "published",
+        )
+        # What save() would have set: each side's name and country, version 1.
+        assert (twinning.name_a, twinning.country_a, twinning.version) == (
+            twinning.city_a.name,
+            "FR",
+            1,
+        )
+        assert list(twinning.sources.all()) == [source]
+        assert list(twinning.themes.all()) == [theme]
+    history = Twinning.history.all()
+    assert history.count() == 300
+    assert {(h.history_type, h.history_user, h.history_change_reason) for h in history} == {
+        ("+", chief_editor, "Imported from many.csv")
+    }
+    # Each history row keeps the links, for a revert.
+    for row in history[:5]:
+        assert [link.source_id for link in row.sources.all()] == [source.pk]
+        assert [link.theme_id for link in row.themes.all()] == [theme.pk]
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 300
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Import finished: 300 new, 0 updated and 0 unchanged twinnings." in messages
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "updates"])
+@pytest.mark.parametrize("rows", [10, 300])
+def test_a_preview_runs_the_same_queries_for_ten_or_three_hundred_rows(
+    chief_client, many_cities, source, rows, existing, django_assert_max_num_queries
+):
+    pairs = all_pairs(many_cities, rows)
+    if existing:  # each with its links and inline rows, read for the whole file at once
+        by_slug = {city.slug: city for city in many_cities}
+        for a, b in pairs:
+            twinning = Twinning.objects.create(city_a=by_slug[a], city_b=by_slug[b])
+            twinning.sources.add(source)
+            twinning.conflicting_values.create(field="start", value="1989")
+    content = twinnings_file(
+        pairs,
+        kind="sister_city",
+        start_year=1990,
+        status="active",
+        sources="test-source",
+        review_state="published",
+    )
+    with django_assert_max_num_queries(26):
+        response = preview(chief_client, "twinning", "t.csv", content)
+    totals = response.context["result"].totals
+    assert (totals["update"] if existing else totals["new"]) == rows
+
+
+@pytest.mark.parametrize("rows", [10, 300])
+def test_a_refused_file_runs_the_same_queries_for_ten_or_three_hundred_rows(
+    editor_client, many_cities, source, rows, django_assert_max_num_queries
+):
+    content = twinnings_file(
+        [(a, f"plaice-{n}-fr") for n, (a, _) in enumerate(all_pairs(many_cities, rows))],
+        kind="twin_town",
+        start_year=1990,
+        sources="test-source;no-such-source",
+    )
+    # A "did you mean" is a query per unknown key, for so many keys of a file.
+    with django_assert_max_num_queries(26 + SUGGESTIONS_PER_FILE):
+        response = preview(editor_client, "twinning", "t.csv", content)
+    invalid = response.context["result"].invalid_rows
+    assert len(invalid) == rows
+    assert "did you mean “place-0-fr”?" in str(invalid[0].error_dict["city_b"])
+    if rows > SUGGESTIONS_PER_FILE:  # beyond them, unknown keys are named without a guess
+        assert "No city with the slug “plaice-299-fr”." in str(invalid[-1].error_dict["city_b"])
+
+
+def test_an_editors_file_makes_drafts_and_changes_for_review(
+    editor, chief_editor, make_city, source, twinned_pair
+):
+    coventry, volgograd = twinned_pair.city_a, twinned_pair.city_b
+    lyon = make_city("Lyon", "FR", slug="lyon-fr")
+    rome = make_city("Rome", "IT", slug="rome-it")
+    draft = Twinning.objects.create(city_a=lyon, city_b=rome, review_state="draft")
+    untouched = Twinning.objects.create(city_a=lyon, city_b=coventry, start_year=1950)
+    untouched.sources.add(source)
+    untouched_history = untouched.history.count()
+    content = TWINNINGS_HEADER + (
+        "rome-it,coventry-gb,twin_town,1956,active,,test-source,published\n"  # new
+        "volgograd-ru,coventry-gb,sister_city,1944,active,,test-source,\n"  # published
+        "lyon-fr,rome-it,partner_city,1980,active,,test-source,\n"  # a draft
+        "coventry-gb,lyon-fr,twin_town,1950,active,,test-source,\n"  # no change
+    )
+    client = client_for(editor)
+    response = preview(client, "twinning", "mixed.csv", content)
+    assert [row.import_type for row in response.context["result"].rows] == [
+        "new",
+        "update",
+        "update",
+        "skip",
+    ]
+    assert "new records are drafts" in response.content.decode()
+    response = confirm(client, "twinning", response)
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "1 change(s) to published records wait for a chief editor's review" in messages[0]
+
+    new = Twinning.objects.get(city_a=rome, city_b=coventry)
+    assert new.review_state == "draft"  # an editor cannot publish, even by a file
+    twinned_pair.refresh_from_db()
+    assert (twinned_pair.kind, twinned_pair.version) == ("twin_town", 1)  # unchanged
+    draft.refresh_from_db()  # editors change drafts directly
+    assert (draft.kind, draft.start_year, draft.version) == ("partner_city", 1980, 2)
+    assert list(draft.sources.all()) == [source]
+    assert draft.history.first().history_user == editor
+    untouched.refresh_from_db()
+    assert untouched.version == 1 and untouched.history.count() == untouched_history
+
+    change = PendingChange.objects.get()
+    assert (change.object_id, change.author, change.reason) == (
+        twinned_pair.pk,
+        editor,
+        "Imported from mixed.csv",
+    )
+    page = client_for(chief_editor).get(
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk])
+    )
+    assert "Sister city" in page.content.decode()
+    client_for(chief_editor).post(
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+    )
+    twinned_pair.refresh_from_db()
+    assert (twinned_pair.kind, twinned_pair.city_a, twinned_pair.city_b) == (
+        "sister_city",
+        coventry,
+        volgograd,
+    )
+
+
+def test_a_chief_editors_file_publishes_and_updates_at_once(
+    chief_editor, make_city, source, twinned_pair
+):
+    make_city("Rome", "IT", slug="rome-it")
+    content = TWINNINGS_HEADER + (
+        "rome-it,coventry-gb,twin_town,1956,active,,test-source,published\n"
+        "volgograd-ru,coventry-gb,sister_city,1944,active,,test-source,\n"
+    )
+    client = client_for(chief_editor)
+    confirm(client, "twinning", preview(client, "twinning", "chief.csv", content))
+    assert Twinning.objects.get(city_b__slug="coventry-gb", city_a__slug="rome-it").is_published
+    twinned_pair.refresh_from_db()
+    assert (twinned_pair.kind, twinned_pair.review_state, twinned_pair.version) == (
+        "sister_city",
+        "published",
+        2,
+    )
+    assert twinned_pair.history.first().history_user == chief_editor
+    assert PendingChange.objects.count() == 0
+
+
+def test_every_twinning_constraint_is_checked_beside_its_row(chief_client, make_city, source):
+    """The bulk import checks rows without asking the database (activities/resources.py,
+    BulkCatalogueResource): each constraint of the model is caught in Python all the
+    same. A new constraint fails here until a row that breaks it is listed."""
+    places = [make_city(f"Town {n}", "FR", slug=f"town-{n}-fr").slug for n in range(10)]
+    header = "city_a,city_b,kind,start_year,start_on,start_precision,status,status_year,status_on"
+    breaking = {
+        "twinning_not_with_itself": (
+            [f"{places[0]},{places[0]},twin_town,1956,,,active,,"],
+            "city_b",
+        ),
+        "twinning_pair_unique_either_order": (
+            [
+                f"{places[0]},{places[1]},twin_town,1956,,,active,,",
+                f"{places[1]},{places[0]},twin_town,1956,,,active,,",
+            ],
+            "city_b",
+        ),
+        "twinning_status_year_not_before_start_year": (
+            [f"{places[0]},{places[2]},twin_town,1960,,,suspended,1950,"],
+            "status_year",
+        ),
+        "twinning_status_on_not_before_start_on": (
+            [f"{places[0]},{places[3]},twin_town,1960,1960-05-01,day,suspended,1960,1960-01-01"],
+            "status_on",
+        ),
+        "twinning_kind_valid": ([f"{places[0]},{places[4]},nope,1956,,,active,,"], "kind"),
+        "twinning_status_valid": ([f"{places[0]},{places[5]},twin_town,1956,,,nope,,"], "status"),
+        "twinning_start_precision_valid": (
+            [f"{places[0]},{places[6]},twin_town,1956,,week,active,,"],
+            "start_precision",
+        ),
+        "twinning_review_state_valid": (
+            [f"{places[0]},{places[7]},twin_town,1956,,,active,,"],
+            "review_state",
+        ),
+    }
+    assert set(breaking) == {c.name for c in Twinning._meta.constraints}
+    lines, expected = [], {}
+    for name, (rows, field) in breaking.items():
+        lines += rows
+        expected[len(lines)] = (name, field)  # the last row of each breaks the rule
+    review_states = ["nope" if n == len(lines) else "" for n in range(1, len(lines) + 1)]
+    content = (
+        header
+        + ",sources,review_state\n"
+        + "".join(
+            f"{line},test-source,{state}\n"
+            for line, state in zip(lines, review_states, strict=True)
+        )
+    )
+    response = preview(chief_client, "twinning", "rules.csv", content)
+    invalid = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+    for number, (name, field) in expected.items():
+        assert field in invalid.get(number, {}), (name, invalid.get(number))
+    assert Twinning.objects.count() == 0
+
+
+def test_every_membership_constraint_is_checked_beside_its_row(
+    chief_client, network, make_city, source
+):
+    places = [make_city(f"Town {n}", "FR", slug=f"town-{n}-fr").slug for n in range(5)]
+    breaking = {
+        "membership_one_per_city_and_network": (
+            [f"test-network,{places[0]},member,1990,", f"test-network,{places[0]},member,1991,"],
+            "city",
+        ),
+        "membership_left_year_not_before_joined_year": (
+            [f"test-network,{places[1]},member,1990,1980"],
+            "left_year",
+        ),
+        "membership_role_valid": ([f"test-network,{places[2]},nope,1990,"], "role"),
+        "membership_review_state_valid": (
+            [f"test-network,{places[3]},member,1990,"],
+            "review_state",
+        ),
+    }
+    assert set(breaking) == {c.name for c in Membership._meta.constraints}
+    lines, expected = [], {}
+    for name, (rows, field) in breaking.items():
+        lines += rows
+        expected[len(lines)] = (name, field)
+    content = "network,city,role,joined_year,left_year,sources,review_state\n" + "".join(
+        f"{line},test-source,{'nope' if n == len(lines) else ''}\n"
+        for n, line in enumerate(lines, 1)
+    )
+    response = preview(chief_client, "membership", "rules.csv", content)
+    invalid = {row.number: row.error_dict for row in response.context["result"].invalid_rows}
+    for number, (name, field) in expected.items():
+        assert field in invalid.get(number, {}), (name, invalid.get(number))
+    assert Membership.objects.count() == 0
+
+
+def test_a_blank_city_is_a_row_error_not_a_crash(editor_client, make_city, source):
+    make_city("Rome", "IT", slug="rome-it")
+    content = TWINNINGS_HEADER + "rome-it,,twin_town,1956,active,,test-source,\n"
+    response = preview(editor_client, "twinning", "t.csv", content)
+    (row,) = response.context["result"].invalid_rows
+    assert "city_b" in row.error_dict
+    assert not response.context["result"].has_errors()
+
+
+def test_a_long_list_of_errors_shows_its_first_rows_and_the_count(editor_client, many_cities):
+    content = twinnings_file(
+        [(a, a) for a, _ in all_pairs(many_cities, 300)], kind="twin_town", start_year=1990
+    )
+    response = preview(editor_client, "twinning", "t.csv", content)
+    page = response.content.decode()
+    assert "Nothing can be imported: 300 of 300 rows have errors" in page
+    assert "The first 200 are shown; 100 more rows have errors too." in page
+    assert page.count("A place cannot be twinned with itself.") == 200

@@ -7,7 +7,7 @@ from django.urls import reverse
 from activities.models import Agreement, AgreementParty, Source, Twinning
 from citydiplo.models import PendingChange
 
-from .test_admin import client_for, twinning_form
+from .test_admin import city_form, client_for, twinning_form
 from .test_admin_import import TWINNINGS_HEADER, confirm, preview
 
 
@@ -263,3 +263,53 @@ def test_preview_of_a_draft_from_its_admin_page(editor, make_city, client):
 def test_admin_is_titled_citydiplo(editor_client):
     html = editor_client.get(reverse("admin:index")).content.decode()
     assert "CityDiplo" in html and "Django administration" not in html
+
+
+def test_a_citys_other_names_are_in_the_review_diff(editor, chief_editor, make_city, source):
+    lyon = make_city("Lyon", "FR", slug="lyon-fr", alternate_names="Lion")
+    lyon.sources.add(source)
+    link = Source.cities.through.objects.get(city=lyon)
+    lion = lyon.names.get(name="Lion")
+    data = city_form(
+        "Lyon",
+        "FR",
+        slug="lyon-fr",
+        based_on_version=lyon.version,
+        **{
+            "names-TOTAL_FORMS": "2",
+            "names-INITIAL_FORMS": "1",
+            "names-0-id": lion.pk,
+            "names-0-city": lyon.pk,
+            "names-0-name": "Lyons",
+            "names-1-id": "",
+            "names-1-city": lyon.pk,
+            "names-1-name": "Lugdunum",
+            "Source_cities-TOTAL_FORMS": "1",
+            "Source_cities-INITIAL_FORMS": "1",
+            "Source_cities-0-id": link.pk,
+            "Source_cities-0-city": lyon.pk,
+            "Source_cities-0-source": source.pk,
+        },
+    )
+    editor_client = client_for(editor)
+    page = editor_client.get(reverse("admin:cities_city_change", args=[lyon.pk]))
+    assert 'name="names-TOTAL_FORMS"' in page.content.decode()  # editors edit names
+    response = editor_client.post(reverse("admin:cities_city_change", args=[lyon.pk]), data)
+    assert response.status_code == 302, response.context and response.context.get("errors")
+
+    def other_names():
+        return sorted(lyon.names.exclude(source="main").values_list("name", flat=True))
+
+    assert other_names() == ["Lion"]  # until a chief editor approves
+    change = PendingChange.objects.get()
+    page = client_for(chief_editor).get(
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk])
+    )
+    diff = page.context["diff"]
+    assert ("Name added", "—", "Name: Lugdunum; Source: Editor") in diff
+    assert ("Name changed", "Name: Lion; Source: Editor", "Name: Lyons; Source: Editor") in diff
+    assert "Lugdunum" in page.content.decode()
+    client_for(chief_editor).post(
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+    )
+    assert other_names() == ["Lugdunum", "Lyons"]
