@@ -57,16 +57,16 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         cities = City.objects.published()
         located = cities.located()
-        twinnings = Twinning.objects.published()
-        per_decade = (
-            twinnings.filter(start_year__isnull=False)
+        # Twinnings per decade, the undated under None: the total too, in one pass.
+        per_decade = dict(
+            Twinning.objects.published()
             .annotate(decade=F("start_year") / 10 * 10)
             .values_list("decade")
             .annotate(count=Count("pk"))
-            .order_by("decade")
+            .order_by()
         )
-        per_decade = dict(per_decade)
-        twinning_total = twinnings.count()
+        twinning_total = sum(per_decade.values())
+        per_decade.pop(None, None)
         dated_twinnings = Coverage(sum(per_decade.values()), twinning_total, "twinnings")
         if per_decade:
             decades = range(min(per_decade), max(per_decade) + 10, 10)
