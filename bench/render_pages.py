@@ -55,6 +55,9 @@ def prepare():
     print(f"import_twinnings: {time.monotonic() - started:.1f} s")
 
 
+STATIC_DIR = tempfile.TemporaryDirectory(prefix="citydiplo-bench-static-")
+
+
 def setup_django():
     os.environ.update(
         DEBUG="0",
@@ -63,7 +66,9 @@ def setup_django():
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",
         PAGE_CACHE="0",
-        STATIC_ROOT=str(Path(tempfile.gettempdir()) / "citydiplo-bench-static"),
+        # Each run its own folder: two runs collecting into one folder at once (two
+        # checkouts benched side by side) broke each other's compressed files.
+        STATIC_ROOT=STATIC_DIR.name,
     )
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citydiplo.settings")
