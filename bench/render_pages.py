@@ -25,6 +25,7 @@ first; `--profile` prints the functions where Python spent most of a request's t
 
 import argparse
 import functools
+import json
 import os
 import random
 import secrets
@@ -266,6 +267,18 @@ def profile(path, top=25):
     stats.sort_stats("cumulative").print_stats(r"/(citydiplo|activities|cities|template)/", top)
 
 
+def serve(measured, twinnings):
+    """The pages as one JSON line, then for each path read from standard input one fresh
+    request: its milliseconds and rows, as a JSON line (bench/compare_pages.py)."""
+    from django.db import connection
+
+    print(json.dumps({"vendor": connection.vendor, "twinnings": twinnings, "pages": measured}))
+    sys.stdout.flush()
+    for line in sys.stdin:
+        _median, best, rows = measure(line.strip(), 1)
+        print(json.dumps({"ms": best, "rows": rows}), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -277,6 +290,12 @@ def main():
     parser.add_argument("--analyze", action="store_true", help="refresh the statistics first")
     parser.add_argument("--explain", action="store_true", help="print each query and its plan")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each page")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="for bench/compare_pages.py: print the pages as JSON, then time each path "
+        "read from standard input once",
+    )
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         sys.exit("Set DATABASE_URL to the database to measure (it may be modified).")
@@ -290,6 +309,9 @@ def main():
     elif args.analyze:
         analyze()
     measured, twinnings = pages()
+    if args.serve:
+        serve(measured, twinnings)
+        return
     print(
         f"{connection.vendor}, {twinnings:,} twinnings; PAGE_CACHE=0, caches cleared before "
         f"each request; median and fastest of {args.repeat}; "
