@@ -57,17 +57,23 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         cities = City.objects.published()
         located = cities.located()
-        twinnings = Twinning.objects.published()
-        per_decade = (
-            twinnings.filter(start_year__isnull=False)
-            .annotate(decade=F("start_year") / 10 * 10)
-            .values_list("decade")
+        # Twinnings per start year, the undated under None: the total too, in one pass.
+        # Grouped by the column rather than by decade, which SQLite would compute for
+        # every row before grouping (190 against 150 ms at ten times the imported
+        # twinnings: bench/README.md).
+        per_year = (
+            Twinning.objects.published()
+            .values_list("start_year")
             .annotate(count=Count("pk"))
-            .order_by("decade")
+            .order_by()
         )
-        per_decade = dict(per_decade)
-        twinning_total = twinnings.count()
-        dated_twinnings = Coverage(sum(per_decade.values()), twinning_total, "twinnings")
+        per_decade = Counter()
+        twinning_total = 0
+        for year, count in per_year:
+            twinning_total += count
+            if year is not None:
+                per_decade[year // 10 * 10] += count
+        dated_twinnings = Coverage(per_decade.total(), twinning_total, "twinnings")
         if per_decade:
             decades = range(min(per_decade), max(per_decade) + 10, 10)
             per_decade = [(f"{decade}s", per_decade.get(decade, 0)) for decade in decades]

@@ -34,7 +34,9 @@ class Facet:
     multiple: bool = False
     #: A grouped query several facets read (activities.facets.twinning_groups): when
     #: set, `count` receives its rows instead of the queryset, and facets filtered
-    #: alike share one run of it, so a list's facets cost one pass over its rows.
+    #: alike share one run of it, so a list's facets cost one pass over its rows. Its
+    #: rows end with the number of records in their group (`groups`), so that a pass
+    #: under all the page's filters gives the result count as well.
     shared: object = None
     #: For a repeatable facet with `shared`: `selects(row, values)` says whether a row
     #: of the shared query matches any of `values`, so the counts beside a selection
@@ -174,11 +176,13 @@ def yes_no(condition):
     return count
 
 
-def count_subquery(queryset, outer_field, counted="pk", *, distinct=False):
+def count_subquery(queryset, outer_field, counted="*", *, distinct=False):
     """An annotation: the number of rows of `queryset` whose `outer_field` is the outer row.
 
     `queryset` is already filtered (published...), not yet tied to the outer row;
-    `counted` with `distinct` counts distinct values instead of rows.
+    `counted` with `distinct` counts distinct values instead of rows. Rows are counted
+    as COUNT(*), which PostgreSQL reads from an index alone where one covers the filter
+    (COUNT(id) would fetch every row).
     """
     return Coalesce(
         Subquery(

@@ -152,6 +152,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # No JIT compilation: the planner prices a count per city (a correlated subquery)
+    # in the tens of millions, so PostgreSQL compiled such queries for each request, and
+    # compiling took longer than running them (1.5 of 2.0 s for the city list's "has
+    # twinnings" facet at ten times the imported twinnings: bench/README.md).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts and whole public pages are cached under the catalogue version, which the

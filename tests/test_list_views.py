@@ -1,14 +1,17 @@
 """List pages: status codes, odd input, constant query counts, drafts never shown."""
 
 import json
+from collections import Counter
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Activity, Agreement, AgreementParty, Membership, Network, Twinning
+from cities.models import City
 
 LIST_URLS = [
     "cities:city-list",
@@ -253,3 +256,79 @@ def test_facet_labels_and_links_are_escaped(client, make_city, settings):
     assert "&lt;b&gt;Mayors &amp; co&lt;/b&gt;" in content
     assert "<b>Mayors" not in content
     assert "network=mayors-co" in content
+
+
+# Result counts and twinning counts, as a researcher reads them ------------------------
+
+
+TWINNING_QUERIES = [
+    "",
+    "country=FR",
+    "country=FR&country=DE",
+    "region=europe",
+    "country=FR&status=active",
+    "q=paris",
+    "city=paris-fr&year_min=1900",
+    # Every facet of the list filtered: no facet's pass reads the page's own rows.
+    "kind=twin_town&status=active&country=DE&region=europe&country_pair=DE-FR",
+]
+
+
+@pytest.mark.parametrize("query", TWINNING_QUERIES)
+def test_twinning_result_count_is_the_number_of_rows_listed(client, catalogue, query):
+    response = client.get(reverse("activities:twinning-list") + f"?{query}&page_size=500")
+    listed = list(response.context["object_list"])
+    assert response.context["result_count"] == len(listed)
+    assert f"<strong>{len(listed)}</strong> result" in response.content.decode()
+
+
+def test_twinning_result_count_ignores_drafts_and_draft_places(client, catalogue):
+    published = Twinning.objects.published()
+    in_france = published.filter(Q(city_a__country="FR") | Q(city_b__country="FR"))
+    response = client.get(reverse("activities:twinning-list") + "?country=FR")
+    assert response.context["result_count"] == in_france.count() > 0
+    assert Twinning.objects.filter(city_b=catalogue.hidden).exists()  # a draft place's link
+
+
+def test_twinning_list_counts_its_rows_in_the_facets_pass(client, catalogue):
+    """The kind, status, country, region and pair facets read one grouped pass; where
+    it ran under all the page's filters, the page runs no COUNT of its own."""
+    for query in ("", "?country=FR", "?region=europe&status=active"):
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            client.get(reverse("activities:twinning-list") + query)
+        counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(")]
+        assert counts == [], query
+
+
+def published_twinning_counts():
+    """Each city's number of published twinnings with a published partner, either side."""
+    counts = Counter()
+    for city_a, city_b in Twinning.objects.published().values_list("city_a", "city_b"):
+        counts[city_a] += 1
+        counts[city_b] += 1
+    return counts
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_city_list_sorted_by_twinnings_counts_both_sides(client, catalogue, descending):
+    ordering = "-twinnings" if descending else "twinnings"
+    response = client.get(reverse("cities:city-list") + f"?ordering={ordering}&page_size=500")
+    rows = list(response.context["object_list"])
+    expected = published_twinning_counts()
+    assert [city.twinning_count for city in rows] == [expected[city.pk] for city in rows]
+    keys = [(-city.twinning_count if descending else city.twinning_count, city.pk) for city in rows]
+    assert keys == sorted(keys)
+    assert {city.pk for city in rows} == set(City.objects.published().values_list("pk", flat=True))
+    assert expected[catalogue.munich.pk] == 1  # its link to a draft place is not counted
+
+
+def test_city_list_has_twinnings_facet_counts_cities_with_published_links(client, catalogue):
+    response = client.get(reverse("cities:city-list") + "?region=europe")
+    facet = next(f for f in response.context["facets"] if f.name == "has_twinnings")
+    counts = {choice.value: choice.count for choice in facet.choices}
+    twinned = published_twinning_counts()
+    european = City.objects.published().in_region("europe")
+    yes = sum(1 for pk in european.values_list("pk", flat=True) if twinned[pk])
+    assert counts.get("true", 0) == yes > 0
+    assert counts.get("false", 0) == european.count() - yes
