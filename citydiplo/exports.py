@@ -16,6 +16,8 @@ from django.db import models
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from .records import url_maker
+
 # Twinnings drawn from Wikipedia's lists are CC BY-SA 4.0, so the catalogue as a whole
 # is shared alike; GeoNames (CC BY 4.0) is compatible with that.
 LICENCE = (
@@ -104,28 +106,9 @@ csv_value = _csv_value  # for other CSV writers (the analysis tables)
 
 
 def key_url_maker(request):
-    """(key, path, *args) -> the absolute URL of the record whose slug or id is `key`;
-    `path(*args)`, its get_absolute_url, is called for the first record only.
-
-    Kept for its bench figure (bench/README.md, "What each removal cost"): reversing and
-    building a record per row makes the CSV of Germany's twinnings 4 to 7 times slower
-    (2,500-3,900 rows/s against 12,500-18,600 in the same run). Every record's URL ends
-    with its slug or id (`key`), so the first record's URL, split around its key, serves
-    the rest; a URL that does not fit that shape is reversed as usual.
-    """
-    prefix = request.build_absolute_uri("/")[:-1]
-    shape = []
-
-    def url(key, path, *args):
-        if not shape:
-            path = path(*args)
-            before, found, after = path.rpartition(key)
-            if not found or key in before or after not in ("", "/"):
-                return prefix + path
-            shape.extend((prefix + before, after))
-        return shape[0] + key + shape[1]
-
-    return url
+    """(key, path, *args) -> the absolute URL of the record whose slug or id is `key`
+    (records.url_maker: `path(*args)` is called for the first record only)."""
+    return url_maker(request.build_absolute_uri("/")[:-1])
 
 
 def record_url_maker(request):
