@@ -199,15 +199,17 @@ def _field(model, path):
 def _csv_cells(model, columns):
     """The positions of the cells that CSV writes as (text, lists, booleans, others).
 
-    Text is neutralised (FORMULA_STARTS); lists are joined; a number, a date or an empty
-    value is written as the csv module writes it, untouched; a column read from a
-    record, whose type is not known, is checked value by value (`_csv_value`).
+    Text is neutralised (FORMULA_STARTS); lists (`many` columns, and `bulk` ones whose
+    `missing` is a list or tuple) are joined; a number, a date or an empty value is
+    written as the csv module writes it, untouched; any other column, and every column
+    read from records, whose types are not known, is checked value by value
+    (`_csv_value`).
     """
+    if not _plain(columns):
+        return [], [], [], list(range(len(columns)))
     text, lists, booleans, others = [], [], [], []
     for position, column in enumerate(columns):
-        if not _plain(columns):
-            others.append(position)
-        elif column.many or (column.bulk and isinstance(column.missing, tuple | list)):
+        if column.many or (column.bulk and isinstance(column.missing, tuple | list)):
             lists.append(position)
         elif column.bulk:
             others.append(position)
@@ -232,6 +234,7 @@ def _csv_lines(queryset, columns, request):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header(columns))
+    yield _take(buffer)  # the header at once: the download starts before any query
     chunk = []
     # The loops below run once per cell of every row: written out, not through a
     # function per cell, as that doubled the time of the largest downloads.
