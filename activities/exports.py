@@ -269,7 +269,7 @@ def twinning_counts(cities):
     sides = [
         twinnings.filter(**{f"{side}__in": cities.values("pk")})
         .values_list(side)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*): PostgreSQL reads it from an index alone
         for side in ("city_a", "city_b")
     ]
     counts = Counter()
