@@ -7,12 +7,16 @@ docs/exports.md, and a change there is a change for every researcher's scripts.
 
 import csv
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import models
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+
+from .records import url_maker
 
 # Twinnings drawn from Wikipedia's lists are CC BY-SA 4.0, so the catalogue as a whole
 # is shared alike; GeoNames (CC BY 4.0) is compatible with that.
@@ -31,12 +35,18 @@ FORMATS = ("csv", "json")
 
 @dataclass(frozen=True)
 class Column:
-    """A download column: `get` reads it from a record. When every column of a list
-    also names its `path` (an ORM lookup; `many=True` for a list of values across a
-    many-to-many link), the download reads plain values instead of building records,
-    which is several times faster on the largest lists. `bulk`, instead of a path, reads
-    the column for every row at once: a callable taking the filtered queryset and
-    returning {pk: value}."""
+    """A download column: `get` reads it from a record.
+
+    When every column of a list also says where its value lies without a record, the
+    download reads plain values (`values_list`) instead of building a record per row,
+    several times faster on the largest lists:
+    - `path`: an ORM lookup; with `convert`, a callable returning (once a download) the
+      function that turns the looked-up value into the column's (a country's name from
+      its code);
+    - `path` with `many=True`: the list of values across a many-to-many link;
+    - `bulk`: a callable taking the filtered queryset and returning {pk: value} for
+      every row at once; a row it leaves out gets `missing`.
+    """
 
     name: str
     get: object
@@ -44,6 +54,8 @@ class Column:
     path: str = ""
     many: bool = False
     bulk: object = None
+    convert: object = None
+    missing: object = ()
 
 
 def joined(values):
@@ -61,13 +73,13 @@ def _json_default(value):
 
 
 # A spreadsheet opening a CSV runs a cell that begins with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = "=+-@\t\r"
 
 
 def neutralise(text):
     """`text` with a leading `'` if a spreadsheet would read it as a formula (OWASP's
     advice for CSV injection). Only text: numbers are written as they are."""
-    if text.startswith(FORMULA_STARTS):
+    if text and text[0] in FORMULA_STARTS:
         return "'" + text
     return text
 
@@ -93,115 +105,177 @@ def _csv_value(value):
 csv_value = _csv_value  # for other CSV writers (the analysis tables)
 
 
-class _Echo:
-    """A file-like object whose write() returns the line, for csv.writer."""
-
-    def write(self, value):
-        return value
+def key_url_maker(request):
+    """(key, path, *args) -> the absolute URL of the record whose slug or id is `key`
+    (records.url_maker: `path(*args)` is called for the first record only)."""
+    return url_maker(request.build_absolute_uri("/")[:-1])
 
 
 def record_url_maker(request):
-    """obj -> absolute URL, reversing the URL pattern once a download instead of once
-    per row.
+    """obj -> its absolute URL (key_url_maker, for records)."""
+    url = key_url_maker(request)
+    return lambda obj: url(str(getattr(obj, "slug", None) or obj.pk), obj.get_absolute_url)
 
-    Kept for its bench figure (bench/README.md, "What each removal cost"): reversing and
-    building a record per row makes the CSV of Germany's twinnings 4 to 7 times slower
-    (2,500-3,900 rows/s against 12,500-18,600 in the same run). Every record's URL ends
-    with its slug or id, so the first record's URL, split around its key, serves the
-    rest; a URL that does not fit that shape is reversed as usual.
-    """
-    prefix = request.build_absolute_uri("/")[:-1]
-    shape = []
 
-    def url(obj):
-        key = str(getattr(obj, "slug", None) or obj.pk)
-        if not shape:
-            path = obj.get_absolute_url()
-            before, found, after = path.rpartition(key)
-            if not found or key in before or after not in ("", "/"):
-                return prefix + path
-            shape.extend((prefix + before, after))
-        return shape[0] + key + shape[1]
-
-    return url
+def _plain(columns):
+    return all(column.path or column.bulk for column in columns)
 
 
 def rows(queryset, columns, request):
-    if all(column.path or column.bulk for column in columns):
+    """Each record of `queryset` as a list of its columns' values, its URL last."""
+    if _plain(columns):
         yield from _value_rows(queryset, columns, request)
         return
-    url = Column("url", record_url_maker(request))
+    url = record_url_maker(request)
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield [(column.name, column.get(obj)) for column in (*columns, url)]
+        row = [column.get(obj) for column in columns]
+        row.append(url(obj))
+        yield row
 
 
-class _Key:
-    """Just enough of a record for record_url_maker: its URL and its slug or pk."""
-
-    def __init__(self, model, pk, slug):
-        self.model, self.pk, self.slug = model, pk, slug
-
-    def get_absolute_url(self):
-        return self.model(
-            pk=self.pk, **({"slug": self.slug} if self.slug else {})
-        ).get_absolute_url()
+def _many_by_pk(queryset, column):
+    """{pk: [values]} of a `many` column for every row of `queryset`, read from the
+    link table alone (no join back to the records, no row for a record without one)."""
+    model = queryset.model
+    link_name, _, value_path = column.path.partition("__")
+    link = model._meta.get_field(link_name).remote_field.through
+    owner = next(f.name for f in link._meta.concrete_fields if f.related_model is model)
+    target = next(
+        f.name for f in link._meta.concrete_fields if f.related_model is not model and f.is_relation
+    )
+    found = {}
+    values = (
+        link.objects.filter(**{f"{owner}__in": queryset.values("pk")})
+        .order_by(f"{owner}_id", f"{target}__{value_path}")
+        .values_list(f"{owner}_id", f"{target}__{value_path}")
+    )
+    for pk, value in values.iterator(chunk_size=CHUNK_SIZE):
+        found.setdefault(pk, []).append(value)
+    return found
 
 
 def _value_rows(queryset, columns, request):
-    """rows() from values_list(): the same columns, without building model instances."""
+    """rows() from values_list(): the same values, without building model instances."""
     model = queryset.model
     has_slug = any(f.name == "slug" for f in model._meta.concrete_fields)
     single = [c for c in columns if not c.many and not c.bulk]
-    linked = {}
-    for column in columns:
-        if column.bulk:
-            linked[column.name] = column.bulk(queryset)
-        elif column.many:
-            values = {}
-            links = (
-                model._default_manager.filter(pk__in=queryset.values("pk"))
-                .order_by("pk", column.path)
-                .values_list("pk", column.path)
-            )
-            for pk, value in links.iterator(chunk_size=CHUNK_SIZE):
-                if value is not None:
-                    values.setdefault(pk, []).append(value)
-            linked[column.name] = values
-    url = record_url_maker(request)
+    # Read first: the columns that come from other tables, placed by position.
+    linked = [
+        (position, column.bulk(queryset) if column.bulk else _many_by_pk(queryset, column))
+        for position, column in enumerate(columns)
+        if column.many or column.bulk
+    ]
+    missing = [columns[position].missing for position, _found in linked]
+    converted = [(i, c.convert()) for i, c in enumerate(single) if c.convert]
+    url = key_url_maker(request)
     plain = queryset.prefetch_related(None).values_list(
         "pk", "slug" if has_slug else "pk", *(c.path for c in single)
     )
-    for pk, slug, *values in plain.iterator(chunk_size=CHUNK_SIZE):
-        by_name = dict(zip((c.name for c in single), values, strict=True))
-        row = [
-            (c.name, linked[c.name].get(pk, []) if c.many or c.bulk else by_name[c.name])
-            for c in columns
-        ]
-        row.append(("url", url(_Key(model, pk, slug if has_slug else None))))
+    for pk, key, *row in plain.iterator(chunk_size=CHUNK_SIZE):
+        for position, convert in converted:
+            row[position] = convert(row[position])
+        for (position, found), empty in zip(linked, missing, strict=True):
+            row.insert(position, found.get(pk, empty))
+        key = str(key)
+        row.append(url(key, _record_path, model, pk, key if has_slug else None))
         yield row
+
+
+def _record_path(model, pk, slug):
+    return model(pk=pk, **({"slug": slug} if slug else {})).get_absolute_url()
 
 
 def header(columns):
     return [column.name for column in columns] + ["url"]
 
 
+def _field(model, path):
+    *links, name = path.split("__")
+    for link in links:
+        model = model._meta.get_field(link).related_model
+    return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
+def _csv_cells(model, columns):
+    """The positions of the cells that CSV writes as (text, lists, booleans, others).
+
+    Text is neutralised (FORMULA_STARTS); lists (`many` columns, and `bulk` ones whose
+    `missing` is a list or tuple) are joined; a number, a date or an empty value is
+    written as the csv module writes it, untouched; any other column, and every column
+    read from records, whose types are not known, is checked value by value
+    (`_csv_value`).
+    """
+    if not _plain(columns):
+        return [], [], [], list(range(len(columns)))
+    text, lists, booleans, others = [], [], [], []
+    for position, column in enumerate(columns):
+        if column.many or (column.bulk and isinstance(column.missing, tuple | list)):
+            lists.append(position)
+        elif column.bulk:
+            others.append(position)
+        elif column.convert:
+            text.append(position)
+        else:
+            field = _field(model, column.path)
+            if isinstance(field, models.BooleanField):
+                booleans.append(position)
+            elif isinstance(field, models.CharField | models.TextField):
+                text.append(position)
+            elif not (
+                isinstance(field, models.IntegerField | models.DecimalField)
+                or type(field) is models.DateField
+            ):
+                others.append(position)
+    return text, lists, booleans, others
+
+
 def _csv_lines(queryset, columns, request):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header(columns))
-    lines = []
+    text, lists, booleans, others = _csv_cells(queryset.model, columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header(columns))
+    yield _take(buffer)  # the header at once: the download starts before any query
+    chunk = []
+    # The loops below run once per cell of every row: written out, not through a
+    # function per cell, as that doubled the time of the largest downloads.
     for row in rows(queryset, columns, request):
-        lines.append(writer.writerow([_csv_value(value) for _name, value in row]))
-        if len(lines) == CHUNK_SIZE:  # stream in chunks, not a write per line
-            yield "".join(lines)
-            lines = []
-    yield "".join(lines)
+        for position in text:
+            value = row[position]
+            if value and value[0] in FORMULA_STARTS:
+                row[position] = "'" + value
+        for position in lists:
+            value = row[position]
+            row[position] = neutralise(joined(value)) if value else None
+        for position in booleans:
+            value = row[position]
+            if value is not None:
+                row[position] = "true" if value else "false"
+        for position in others:
+            row[position] = _csv_value(row[position])
+        chunk.append(row)
+        if len(chunk) == CHUNK_SIZE:  # stream in chunks, not a write per line
+            writer.writerows(chunk)
+            yield _take(buffer)
+            chunk = []
+    writer.writerows(chunk)
+    yield _take(buffer)
+
+
+def _take(buffer):
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def _json_chunks(queryset, columns, request, meta):
+    names = header(columns)
     yield '{"meta": ' + json.dumps(meta, default=_json_default) + ', "results": ['
     separator = ""
     for row in rows(queryset, columns, request):
-        yield separator + json.dumps(dict(row), default=_json_default, ensure_ascii=False)
+        yield separator + json.dumps(
+            dict(zip(names, row, strict=True)), default=_json_default, ensure_ascii=False
+        )
         separator = ",\n"
     yield "]}\n"
 

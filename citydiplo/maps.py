@@ -7,25 +7,28 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 
-def point(city, *, focus=False):
-    """A marker for a located city, or None when GeoNames gave it no coordinates."""
+def point(city, *, focus=False, url=None):
+    """A marker for a located city, or None when GeoNames gave it no coordinates;
+    `url`: its address, when the caller has it already."""
     if not city.is_located:
         return None
     return {
         "lat": float(city.latitude),
         "lng": float(city.longitude),
         "name": str(city),
-        "url": city.get_absolute_url(),
+        "url": url or city.get_absolute_url(),
         "focus": focus,
     }
 
 
-def map_data(cities, *, focus=None, link_focus=False):
+def map_data(cities, *, focus=None, link_focus=False, urls=None):
     """{"points": [...], "link_focus": bool} for the cities that have coordinates.
 
     With `focus`, that city is drawn larger and, with `link_focus`, map.js links it by a
-    line to every other city (a city's twins, a twinning's two sides).
+    line to every other city (a city's twins, a twinning's two sides). `urls`: {city pk:
+    address} the page has already worked out, so no link is reversed twice.
     """
+    urls = urls or {}
     points, seen = [], set()
     focus_point = point(focus, focus=True) if focus is not None else None
     if focus_point:
@@ -35,7 +38,7 @@ def map_data(cities, *, focus=None, link_focus=False):
         if city.pk in seen:
             continue
         seen.add(city.pk)
-        marker = point(city)
+        marker = point(city, url=urls.get(city.pk))
         if marker is None:
             continue
         points.append(marker)

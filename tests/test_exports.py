@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from activities.exports import (
     NETWORK_COLUMNS,
     TWINNING_COLUMNS,
 )
+from activities.models import Membership, Twinning
 from cities.models import City
 
 EXPORTS = [
@@ -258,3 +261,97 @@ def test_membership_download_filters_by_network_city_country_role_and_year(clien
         ("c40", "paris-fr", "chair", "2006")
     ]
     assert rows[0]["url"] == "http://testserver/networks/c40/"
+
+
+def csv_rows(client, url):
+    _response, body = download(client, url)
+    return list(csv.DictReader(io.StringIO(body, newline="")))
+
+
+def test_city_download_counts_and_places_equal_the_list(client, catalogue):
+    rows = {row["slug"]: row for row in csv_rows(client, "/cities/?format=csv")}
+    shown = client.get("/cities/?page_size=500").context["object_list"]
+    assert set(rows) == {city.slug for city in shown}
+    for city in shown:
+        row = rows[city.slug]
+        assert int(row["twinning_count"]) == city.twinning_count
+        assert int(row["network_count"]) == city.network_count
+        assert row["country_name"] == city.country.name
+    # Paris: two published twinnings, three networks; Munich's twin is a draft place;
+    # Volgograd's only membership and Coventry's network are drafts.
+    assert (rows["paris-fr"]["twinning_count"], rows["paris-fr"]["network_count"]) == ("2", "3")
+    assert rows["munich-de"]["twinning_count"] == "1"
+    assert rows["volgograd-ru"]["network_count"] == "0"
+    assert rows["coventry-gb"]["network_count"] == "0"
+    assert rows["paris-fr"]["region"] == "europe" and rows["tokyo-jp"]["region"] == "asia"
+    assert rows["paris-fr"]["is_capital"] == "true" and rows["lyon-fr"]["is_capital"] == "false"
+    assert rows["paris-fr"]["url"] == "http://testserver/cities/paris-fr/"
+
+
+def test_city_download_sorted_by_twinnings_keeps_the_list_order(client, catalogue):
+    rows = csv_rows(client, "/cities/?ordering=-twinnings&format=csv")
+    shown = client.get("/cities/?ordering=-twinnings&page_size=500").context["object_list"]
+    assert [row["slug"] for row in rows] == [city.slug for city in shown]
+
+
+def test_twinning_download_values_equal_the_filtered_list(client, catalogue):
+    rows = csv_rows(client, "/twinnings/?country=FR&format=csv")
+    shown = client.get("/twinnings/?country=FR&page_size=500").context["object_list"]
+    assert [
+        (
+            row["id"],
+            row["city_a"],
+            row["city_a_name"],
+            row["city_b_country"],
+            row["kind"],
+            row["start_year"],
+            row["themes"],
+        )
+        for row in rows
+    ] == [
+        (
+            str(t.pk),
+            t.city_a.slug,
+            t.city_a.name,
+            t.city_b.country.code,
+            t.kind,
+            str(t.start_year or ""),
+            "; ".join(theme.slug for theme in t.theme_list),
+        )
+        for t in shown
+    ]
+    assert rows[0]["url"] == f"http://testserver/twinnings/{rows[0]['id']}/"
+
+
+def test_csv_neutralises_twinning_texts(client, catalogue):
+    catalogue.coventry_volgograd.status_reason = "=SUM(A1:A9)"
+    catalogue.coventry_volgograd.save()
+    (row,) = csv_rows(client, "/twinnings/?status=suspended&format=csv")
+    assert row["status_reason"] == "'=SUM(A1:A9)"
+    assert row["status_year"] == "2022"
+
+
+def queries_of_download(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        download(client, url)
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cities/?format=csv",
+        "/cities/?format=json",
+        "/cities/?ordering=-twinnings&format=csv",
+        "/twinnings/?format=csv",
+        "/twinnings/?country=FR&format=json",
+    ],
+)
+def test_download_queries_do_not_grow_with_its_rows(client, catalogue, make_city, url):
+    few = queries_of_download(client, url)
+    for n in range(40):
+        city = make_city(f"Ville {n}", "FR", population=1000 + n)
+        twinning = Twinning.objects.create(city_a=catalogue.paris, city_b=city, start_year=1990)
+        twinning.themes.add(catalogue.peace)
+        Membership.objects.create(network=catalogue.c40, city=city)
+    assert queries_of_download(client, url) == few

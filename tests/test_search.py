@@ -141,3 +141,15 @@ def test_search_needs_every_word_somewhere(small_catalogue):
     ]
     assert list(Network.objects.search('"cities for" cfp')) == [small_catalogue["network"]]
     assert not City.objects.search("coventry paris").exists()
+
+
+def test_twinning_search_leaves_out_pairs_with_a_draft_place_on_either_side(make_city):
+    hub = make_city("Hubtown", "DE")
+    shown = Twinning.objects.create(city_a=hub, city_b=make_city("Openville", "FR"))
+    Twinning.objects.create(city_a=hub, city_b=make_city("Draftburg", "FR", review_state="draft"))
+    Twinning.objects.create(city_a=make_city("Draftdorf", "AT", review_state="draft"), city_b=hub)
+    Twinning.objects.create(city_a=hub, city_b=make_city("Elsewhere", "PL"), review_state="draft")
+    found = Twinning.objects.published().search("hubtown")
+    assert list(found) == [shown]
+    assert found.count() == 1
+    assert list(Twinning.objects.published().involving(hub)) == [shown]

@@ -77,6 +77,35 @@ def test_city_twinning_timeline_is_server_rendered_svg(client, small_catalogue):
     assert "Dresden (1959)" in svg
 
 
+def test_city_page_links_each_twinning_and_partner_to_its_own_page(
+    client, small_catalogue, make_city
+):
+    coventry = small_catalogue["coventry"]
+    # Partners whose slugs hold digits like the twinnings' ids, on either side.
+    for n in range(12):
+        partner = make_city(f"Stadt {n}", "DE", slug=f"stadt-{n}-1{n}", latitude=50, longitude=8)
+        pair = (coventry, partner) if n % 2 else (partner, coventry)
+        Twinning.objects.create(city_a=pair[0], city_b=pair[1], start_year=1960 + n)
+    html = page(client, "/cities/coventry-gb/")
+    twinnings = (
+        Twinning.objects.published().involving(coventry).exclude(city_b__slug="hiddenville-fr")
+    )
+    rows = re.findall(
+        r'<th scope="row"><a href="([^"]+)">[^<]*</a></th>.*?<a href="([^"]+)">Details', html, re.S
+    )
+    expected = {
+        (twinning.partner_of(coventry).get_absolute_url(), twinning.get_absolute_url())
+        for twinning in twinnings
+    }
+    assert set(rows) == expected and len(rows) == len(expected) == 14
+    data = re.search(r'<script id="city-map-data" type="application/json">(.*?)</script>', html)
+    map_urls = {point["url"] for point in json.loads(data.group(1))["points"]}
+    assert map_urls == {coventry.get_absolute_url()} | {partner for partner, _ in expected}
+    bars = set(re.findall(r'<a href="([^"]+)" class="chart-span', html))
+    assert bars == {twinning for _, twinning in expected}
+    assert "<td>Germany</td>" in html  # the partners' country, named
+
+
 def test_draft_city_is_not_found(client, small_catalogue):
     assert client.get("/cities/hiddenville-fr/").status_code == 404
 
