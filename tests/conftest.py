@@ -1,3 +1,4 @@
+import contextlib
 import itertools
 
 import pytest
@@ -8,6 +9,26 @@ from activities.models import Network, Source, Twinning
 from cities.models import City, CityName, NameSource
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's test databases, copied from a migrated template (see
+    tests/database_template.py) rather than migrated by each worker on each run."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests.database_template import test_database_from_template
+
+    verbosity = request.config.option.verbose
+    with contextlib.ExitStack() as copy:
+        with django_db_blocker.unblock():
+            copy.enter_context(test_database_from_template())
+            config = setup_databases(verbosity=verbosity, interactive=False, keepdb=True)
+        yield
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)
