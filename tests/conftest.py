@@ -96,8 +96,13 @@ def pytest_report_header(config):
 # before those that do, so that none of them meets records it did not ask for.
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Within each module, tests using more `module_*` records run later (see above)."""
+    """Within each module, tests using more `module_*` records run later (see above).
+
+    Only consecutive tests of one module are reordered: pytest-django has put the tests
+    that flush the database (transactional ones) after all others, and they stay there.
+    """
 
     def module(item):
         return item.nodeid.partition("::")[0]
@@ -105,14 +110,14 @@ def pytest_collection_modifyitems(items):
     def shared(item):
         return {name for name in getattr(item, "fixturenames", ()) if name.startswith("module_")}
 
-    modules = {}
-    for item in items:
-        modules.setdefault(module(item), len(modules))
-    for name in modules:
-        levels = sorted({frozenset(shared(i)) for i in items if module(i) == name}, key=len)
+    ordered = []
+    for name, run in itertools.groupby(items, key=module):
+        run = list(run)
+        levels = sorted({frozenset(shared(item)) for item in run}, key=len)
         if any(not low <= high for low, high in itertools.pairwise(levels)):
             raise pytest.UsageError(f"{name}: tests share module records that do not nest")
-    items.sort(key=lambda item: (modules[module(item)], len(shared(item))))
+        ordered += sorted(run, key=lambda item: len(shared(item)))
+    items[:] = ordered
 
 
 @pytest.fixture(scope="module")

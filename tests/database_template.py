@@ -11,7 +11,10 @@ runs the post_migrate handlers (permissions, the catalogue version's triggers).
 import contextlib
 import fcntl
 import hashlib
+import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,10 +27,10 @@ from django.db.migrations.loader import MigrationLoader
 PROJECT_APPS = ("activities", "cities", "citydiplo")
 
 
-def template_key():
+def template_key(vendor):
     """A hash of every migration (the project's and installed apps'), the project's
     code (models and post_migrate handlers shape the schema too) and Django's version."""
-    digest = hashlib.sha256(f"{django.__version__} {connection.vendor}".encode())
+    digest = hashlib.sha256(f"{django.__version__} {vendor}".encode())
     loader = MigrationLoader(None, ignore_no_migrations=True)
     files = {Path(sys.modules[m.__module__].__file__) for m in loader.disk_migrations.values()}
     for app in PROJECT_APPS:
@@ -67,7 +70,15 @@ def sqlite_template(cache_dir, key):
     if not path.exists():
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        migrate_database(str(partial))
+        if connection.vendor == "sqlite":
+            migrate_database(str(partial))
+        else:  # a SQLite file for tests that run on another database
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=settings.BASE_DIR,
+                env={**os.environ, "DATABASE_URL": f"sqlite:///{partial}"},
+                check=True,
+            )
         with contextlib.closing(sqlite3.connect(partial)) as db:
             db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         for stale in cache_dir.glob("test-db-*.sqlite3"):
@@ -95,16 +106,26 @@ def postgresql_template(key):
     return name
 
 
+def cache_dir():
+    return Path(getattr(settings, "CATALOGUE_CACHE_DIR", settings.BASE_DIR / ".cache"))
+
+
+def migrated_sqlite_file(path):
+    """Copy a migrated SQLite database to `path`, whatever database the tests run on."""
+    with locked(cache_dir() / "test-db.lock"):
+        template = sqlite_template(cache_dir(), template_key("sqlite"))
+    shutil.copyfile(template, path)
+
+
 @contextlib.contextmanager
 def test_database_from_template():
     """Lay this worker's test database as a copy of the migrated template, for Django's
     setup_databases(keepdb=True) to find; the copy lives until the context ends."""
-    cache_dir = Path(getattr(settings, "CATALOGUE_CACHE_DIR", settings.BASE_DIR / ".cache"))
     test_name = connection.creation._get_test_db_name()
-    with locked(cache_dir / "test-db.lock"):
-        key = template_key()
+    with locked(cache_dir() / "test-db.lock"):
+        key = template_key(connection.vendor)
         if connection.vendor == "sqlite":
-            template = sqlite_template(cache_dir, key)
+            template = sqlite_template(cache_dir(), key)
             # The in-memory test database lives as long as one connection to it is open.
             keeper = sqlite3.connect(test_name, uri=True)
             with contextlib.closing(sqlite3.connect(template)) as source:

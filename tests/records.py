@@ -217,3 +217,72 @@ def write_catalogue():
         title="Draft Activity", slug="draft-activity", kind="summit", review_state="draft"
     )
     return c
+
+
+def catalogue_sample(size=40):
+    """A self-contained slice of the real catalogue (the built fixture objects): every
+    conflicting value, the first `size` records of each kind of tie, and whatever they
+    link to, with the sources that cite any of it. Real data, a fiftieth of the load.
+    """
+    from django.apps import apps
+
+    from activities.catalogue import catalogue_objects
+    from activities.loading import fixture_key
+
+    objects = catalogue_objects()
+    index = {(o["model"], fixture_key(o["model"], o["fields"])): o for o in objects}
+    wanted = [o for o in objects if o["model"] == "activities.conflictingvalue"]
+    for label in (
+        "activities.network",
+        "activities.membership",
+        "activities.agreement",
+        "activities.agreementparty",
+        "activities.twinning",
+        "activities.activity",
+    ):
+        wanted += [o for o in objects if o["model"] == label][:size]
+    chosen = set()
+    while wanted:
+        obj = wanted.pop()
+        key = (obj["model"], fixture_key(obj["model"], obj["fields"]))
+        if key in chosen:
+            continue
+        chosen.add(key)
+        model = apps.get_model(obj["model"])
+        for name, value in obj["fields"].items():
+            field = model._meta.get_field(name)
+            if (
+                not field.is_relation
+                or not value
+                or (model, name) == (apps.get_model("activities.source"), "cities")
+            ):
+                continue
+            target = field.related_model._meta.label_lower
+            for linked in value if field.many_to_many else [value]:
+                wanted.append(index[(target, tuple(linked))])
+    cities = {key[1] for key in chosen if key[0] == "cities.city"}
+    sample = []
+    for obj in objects:
+        fields = obj["fields"]
+        if obj["model"] == "activities.source":
+            cited = [slug for slug in fields["cities"] if tuple(slug) in cities]
+            if cited or ("activities.source", (fields["key"],)) in chosen:
+                sample.append({"model": obj["model"], "fields": {**fields, "cities": cited}})
+        elif (
+            obj["model"] == "activities.theme"
+            or (obj["model"], fixture_key(obj["model"], fields)) in chosen
+        ):
+            sample.append(obj)
+    return sample
+
+
+def load_catalogue_sample(tmp_path):
+    """Write catalogue_sample() as a fixture under `tmp_path` and load it."""
+    import json
+
+    from django.core.management import call_command
+
+    path = tmp_path / "sample.json"
+    path.write_text(json.dumps(catalogue_sample()))
+    call_command("load_catalogue", "--fixture", str(path), verbosity=0)
+    return path
