@@ -30,6 +30,32 @@ def django_db_setup(
             teardown_databases(config, verbosity=verbosity)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete_on_postgresql():
+    """After each transactional test (the browser tests, backups, migrations) Django
+    empties every table with one TRUNCATE, which on PostgreSQL gives each of the ~60
+    tables new files: 1.4-1.7 s a test on this 2-core machine, against 0.02-0.04 s for
+    DELETE of the few rows a test wrote (what Django does on SQLite). Django's foreign
+    keys are deferrable, so the order of the DELETEs does not matter."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [
+            "SET CONSTRAINTS ALL DEFERRED",
+            *(f"{style.SQL_KEYWORD('DELETE FROM')} {self.quote_name(t)};" for t in tables),
+        ]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -102,6 +128,7 @@ def pytest_collection_modifyitems(items):
 
     Only consecutive tests of one module are reordered: pytest-django has put the tests
     that flush the database (transactional ones) after all others, and they stay there.
+    The browser tests go last of all: their browser lives until the session ends.
     """
 
     def module(item):
@@ -117,7 +144,7 @@ def pytest_collection_modifyitems(items):
         if any(not low <= high for low, high in itertools.pairwise(levels)):
             raise pytest.UsageError(f"{name}: tests share module records that do not nest")
         ordered += sorted(run, key=lambda item: len(shared(item)))
-    items[:] = ordered
+    items[:] = sorted(ordered, key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 @pytest.fixture(scope="module")
