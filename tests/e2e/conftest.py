@@ -10,9 +10,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server):
     """One browser for a session's (an xdist worker's) browser tests, which run after
-    every other test (tests/conftest.py): launching chromium costs a CPU second."""
+    every other test (tests/conftest.py): launching chromium costs a CPU second.
+
+    The live server starts before it and stops after it: the browser's open (keep-alive)
+    connections must be closed before the server stops sharing the in-memory SQLite
+    connection with the threads that serve them."""
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not executable:
         pytest.skip("chromium is missing: apt-get install chromium")
