@@ -248,6 +248,7 @@ class Builder:
         is checked while reading (check_unique): no database is involved.
         """
         instances = {}  # label -> {natural key: instance}
+        valid = {}  # (id(field), value) -> cleaned value, for values a field accepted
         for label in NATURAL_KEYS:
             model = apps.get_model(label)
             built = instances.setdefault(label, {})
@@ -260,24 +261,24 @@ class Builder:
                 instance = built[fixture_key(label, obj["fields"])]
                 self.set_relations(instance, obj["fields"], instances)
                 row = self.origins.get(id(obj))
-                for message in model_errors(instance):
+                for message in model_errors(instance, valid):
                     where = row.where() if row else f"{label} {fixture_key(label, obj['fields'])}"
                     self.errors.append(f"{where}: {message}")
 
     @staticmethod
     def instance(model, fields):
-        """An unsaved instance with the object's own columns (relations come later)."""
-        values = {}
-        for model_field in model._meta.concrete_fields:
-            if model_field.primary_key or model_field.is_relation:
-                continue
-            if model_field.name in fields:
-                value = fields[model_field.name]
-                # Left as text when malformed: clean_fields() reports it by field name.
-                with contextlib.suppress(ValidationError):
-                    value = model_field.to_python(value)
-                values[model_field.attname] = value
-        return model(**values)
+        """An unsaved instance with the object's own columns as the fixture writes them
+        (relations come later): clean_fields() converts them, or reports by field name
+        a value it cannot read."""
+        return model(
+            **{
+                model_field.attname: fields[model_field.name]
+                for model_field in model._meta.concrete_fields
+                if not model_field.primary_key
+                and not model_field.is_relation
+                and model_field.name in fields
+            }
+        )
 
     @staticmethod
     def set_relations(instance, fields, instances):
@@ -706,16 +707,38 @@ class Builder:
         return objects
 
 
-def model_errors(instance):
+def model_errors(instance, valid=None):
     """Messages for everything the model's rules find wrong with an unsaved instance:
     field validation (foreign keys excepted: the builder resolves those), clean() and
-    the check constraints, as 'field: message'."""
+    the check constraints, as 'field: message'.
+
+    `valid` ({(id(field), value): cleaned value}, shared across calls) spares checking a
+    value again that a field already accepted: a field's own rules (to_python, choices,
+    validators) depend on the value alone. A value a field refused is checked, and
+    reported, for every record that holds it. Checking the 1,966 cities' countries
+    against django-countries' choices alone took 1 s of a 2 s validation before.
+    """
+    valid = {} if valid is None else valid
     errors = {}
-    relations = [f.name for f in instance._meta.concrete_fields if f.is_relation]
+    exclude = {f.name for f in instance._meta.concrete_fields if f.is_relation}
+    unchecked = []
+    for f in instance._meta.concrete_fields:
+        if f.name in exclude:
+            continue
+        value = getattr(instance, f.attname)
+        try:
+            setattr(instance, f.attname, valid[(id(f), value)])
+            exclude.add(f.name)
+        except (KeyError, TypeError):  # not accepted yet, or unhashable: check it
+            unchecked.append((f, value))
     try:
-        instance.clean_fields(exclude=relations)
+        instance.clean_fields(exclude=exclude)
     except ValidationError as exc:
         errors = exc.update_error_dict(errors)
+    for f, value in unchecked:
+        if f.name not in errors:
+            with contextlib.suppress(TypeError):
+                valid[(id(f), value)] = getattr(instance, f.attname)
     if not errors:  # clean() and the constraints expect well-formed values
         try:
             instance.clean()

@@ -106,23 +106,49 @@ def record_changes(reason, user=None, models=None):
             ).values_list("id", *fields)
         }
         created, changed = [], []
-        for obj in model._default_manager.iterator(chunk_size=2000):
-            values = tuple(getattr(obj, name) for name in fields)
-            if obj.pk not in latest:
-                created.append(obj)
-            elif latest[obj.pk] != values:
-                changed.append(obj)
-        for objs, update in ((created, False), (changed, True)):
-            if objs:
-                model.history.bulk_history_create(
-                    objs,
-                    batch_size=500,
-                    update=update,
-                    default_user=user,
-                    default_change_reason=reason,
-                    default_date=now,
-                )
-                copy_links(model, [obj.pk for obj in objs], now)
+        for pk, *values in model._default_manager.values_list("pk", *fields).iterator(
+            chunk_size=2000
+        ):
+            if pk not in latest:
+                created.append(pk)
+            elif latest[pk] != tuple(values):
+                changed.append(pk)
+        if created:
+            insert_first_rows(model, reason, user, now)
+            copy_links(model, created, now)
+        for start in range(0, len(changed), 500):
+            objs = model._default_manager.filter(pk__in=changed[start : start + 500])
+            model.history.bulk_history_create(
+                objs,
+                update=True,
+                default_user=user,
+                default_change_reason=reason,
+                default_date=now,
+            )
+        copy_links(model, changed, now)
         if created or changed:
             written[model._meta.label] = len(created) + len(changed)
     return written
+
+
+def insert_first_rows(model, reason, user, date):
+    """Give every record of `model` that has no history row one ("+"), copied by the
+    database: what simple-history's bulk_history_create writes, without building a
+    model instance per row. On the 10,035 records of a first `load_catalogue` that took
+    1.4 s of 6.9 s (CPU), INSERT ... SELECT 0.05 s (bench/README.md, load_catalogue).
+    """
+    quote = connection.ops.quote_name
+    history = model.history.model
+    columns = [model._meta.get_field(f.name).column for f in history.tracked_fields]
+    copied = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({copied}, "
+            f"{quote('history_date')}, {quote('history_change_reason')}, "
+            f"{quote('history_type')}, {quote('history_user_id')}) "
+            f"SELECT {', '.join(f't.{quote(c)}' for c in columns)}, %s, %s, '+', %s "
+            f"FROM {quote(model._meta.db_table)} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {quote(history._meta.db_table)} h "
+            f"WHERE h.{quote('id')} = t.{quote(model._meta.pk.column)})",
+            [connection.ops.adapt_datetimefield_value(date), reason, user.pk if user else None],
+        )

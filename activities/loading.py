@@ -221,7 +221,7 @@ class CatalogueLoader:
             self.set_deferred(model, label, rows, deferred)
         for many_field in many:
             self.set_many(model, label, rows, many_field)
-        self.remember(model, label, rows, concrete, deferred, many)
+        self.remember(model, label, rows, concrete, deferred, many, loaded)
         updated = len({i.pk for i in changed}) if changed else 0
         kept = sum(1 for k in self.kept if k.label == label)
         self.counts[model._meta.verbose_name_plural] = (len(to_create), updated, kept)
@@ -351,18 +351,26 @@ class CatalogueLoader:
         except (ValueError, SkipRow):
             return None
 
-    def remember(self, model, label, rows, concrete, deferred, many):
-        """Record the fingerprint of what this load wrote (or found identical)."""
+    def remember(self, model, label, rows, concrete, deferred, many, loaded):
+        """Record the fingerprint of what this load wrote (or found identical), where it
+        differs from what `loaded` (loaded_before) remembers: a load that changes
+        nothing rewrites nothing."""
         loaded_record = apps.get_model("activities", "LoadedRecord")
         pks = {
             key_text(fixture_key(label, f)): self.pks[label][fixture_key(label, f)] for f in rows
         }
         prints = self.current_prints(model, pks.values(), concrete, deferred, many)
-        loaded_record.objects.filter(model=label, natural_key__in=list(pks)).delete()
+        stale = [key for key, pk in pks.items() if loaded.get(key) != (pk, prints[pk])]
+        for start in range(0, len(stale), BATCH_SIZE):
+            loaded_record.objects.filter(
+                model=label, natural_key__in=stale[start : start + BATCH_SIZE]
+            ).delete()
         loaded_record.objects.bulk_create(
             [
-                loaded_record(model=label, natural_key=key, object_id=pk, fingerprint=prints[pk])
-                for key, pk in pks.items()
+                loaded_record(
+                    model=label, natural_key=key, object_id=pks[key], fingerprint=prints[pks[key]]
+                )
+                for key in stale
             ],
             batch_size=BATCH_SIZE,
         )

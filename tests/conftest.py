@@ -1,3 +1,5 @@
+import contextlib
+import copy
 import itertools
 
 import pytest
@@ -5,9 +7,53 @@ from django.conf import settings
 from django.core.cache import cache
 
 from activities.models import Network, Source, Twinning
-from cities.models import City, CityName, NameSource
+from tests.records import new_city, records_for_the_module, write_catalogue
 
-_counter = itertools.count(1)
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's test databases, copied from a migrated template (see
+    tests/database_template.py) rather than migrated by each worker on each run."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests.database_template import test_database_from_template
+
+    verbosity = request.config.option.verbose
+    with contextlib.ExitStack() as stack:
+        with django_db_blocker.unblock():
+            stack.enter_context(test_database_from_template())
+            config = setup_databases(verbosity=verbosity, interactive=False, keepdb=True)
+        yield
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete_on_postgresql():
+    """After each transactional test (the browser tests, backups, migrations) Django
+    empties every table with one TRUNCATE, which on PostgreSQL gives each of the ~60
+    tables new files: 1.4-1.7 s a test on this 2-core machine, against 0.02-0.04 s for
+    DELETE of the few rows a test wrote (what Django does on SQLite). Django's foreign
+    keys are deferrable, so the order of the DELETEs does not matter."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [
+            "SET CONSTRAINTS ALL DEFERRED",
+            *(f"{style.SQL_KEYWORD('DELETE FROM')} {self.quote_name(t)};" for t in tables),
+        ]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +84,7 @@ def source(db):
 
 @pytest.fixture
 def make_city(db):
-    def make(name=None, country="FR", **fields):
-        n = next(_counter)
-        name = name or f"Town {n}"
-        fields.setdefault("slug", f"{name.lower().replace(' ', '-')}-{country.lower()}-{n}")
-        other_names = fields.pop("alternate_names", "").splitlines()
-        city = City.objects.create(name=name, country=country, **fields)
-        CityName.objects.add([(city.pk, other) for other in other_names], NameSource.EDITOR)
-        return city
-
-    return make
+    return new_city
 
 
 @pytest.fixture
@@ -74,188 +111,56 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 
 
+# Records shared by a module's tests -------------------------------------------------------
+#
+# Writing the same records again for each of hundreds of tests was most of the suite's
+# time. A `module_*` fixture writes them once per test module (and xdist worker) inside
+# a transaction that each test's own transaction nests in, as a savepoint, and rolls
+# them back after the module: what Django's TestCase.setUpTestData does for a class.
+# Each test gets its own copy of the Python objects (a test may change one), and
+# pytest_collection_modifyitems runs a module's tests that use no shared records
+# before those that do, so that none of them meets records it did not ask for.
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Within each module, tests using more `module_*` records run later (see above).
+
+    Only consecutive tests of one module are reordered: pytest-django has put the tests
+    that flush the database (transactional ones) after all others, and they stay there.
+    The browser tests go last of all: their browser lives until the session ends.
+    """
+
+    def module(item):
+        return item.nodeid.partition("::")[0]
+
+    def shared(item):
+        return {name for name in getattr(item, "fixturenames", ()) if name.startswith("module_")}
+
+    ordered = []
+    for name, run in itertools.groupby(items, key=module):
+        run = list(run)
+        levels = sorted({frozenset(shared(item)) for item in run}, key=len)
+        if any(not low <= high for low, high in itertools.pairwise(levels)):
+            raise pytest.UsageError(f"{name}: tests share module records that do not nest")
+        ordered += sorted(run, key=lambda item: len(shared(item)))
+    items[:] = sorted(ordered, key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="module")
+def module_catalogue(django_db_setup, django_db_blocker):
+    with records_for_the_module(django_db_blocker, write_catalogue) as records:
+        yield records
+
+
 @pytest.fixture
-def catalogue(db, make_city):
+def catalogue(module_catalogue, db):
     """A small catalogue with every kind of record, some drafts, and links across them.
 
     Returns a namespace of the records by short name, for tests that compare what a
-    list page shows with what the ORM says.
+    list page shows with what the ORM says. Written once per module (see above).
     """
-    from types import SimpleNamespace
-
-    from activities.models import (
-        Activity,
-        Agreement,
-        AgreementParty,
-        Membership,
-        Theme,
-    )
-
-    c = SimpleNamespace()
-    c.paris = make_city("Paris", "FR", slug="paris-fr", population=2_100_000, is_capital=True)
-    c.lyon = make_city("Lyon", "FR", slug="lyon-fr", population=520_000)
-    c.berlin = make_city("Berlin", "DE", slug="berlin-de", population=3_400_000, is_capital=True)
-    c.munich = make_city("Munich", "DE", slug="munich-de", population=1_500_000)
-    c.coventry = make_city("Coventry", "GB", slug="coventry-gb", population=345_000, kind="town")
-    c.volgograd = make_city("Volgograd", "RU", slug="volgograd-ru", population=1_000_000)
-    c.tokyo = make_city("Tokyo", "JP", slug="tokyo-jp", population=14_000_000, kind="metropolis")
-    c.chicago = make_city("Chicago", "US", slug="chicago-us", population=2_700_000)
-    c.hidden = make_city("Hidden Town", "FR", slug="hidden-fr", review_state="draft")
-
-    c.climate = Theme.objects.create(name="Climate", slug="climate", field="culture_environment")
-    c.peace = Theme.objects.create(name="Peace", slug="peace", field="security")
-    c.trade = Theme.objects.create(name="Trade", slug="trade", field="economy")
-
-    c.c40 = Network.objects.create(
-        name="C40 Cities",
-        acronym="C40",
-        slug="c40",
-        scope="global",
-        founded_year=2005,
-        headquarters=c.chicago,
-    )
-    c.c40.themes.add(c.climate)
-    c.mayors = Network.objects.create(
-        name="Mayors for Peace",
-        slug="mayors-for-peace",
-        scope="global",
-        founded_year=1982,
-        headquarters=c.tokyo,
-    )
-    c.mayors.themes.add(c.peace)
-    c.eurocities = Network.objects.create(
-        name="Eurocities",
-        slug="eurocities",
-        scope="regional",
-        founded_year=1986,
-        headquarters=c.berlin,
-    )
-    c.eurocities.themes.add(c.climate, c.trade)
-    c.closed = Network.objects.create(
-        name="Closed Cities",
-        slug="closed-cities",
-        scope="national",
-        founded_year=2013,
-        closed_year=2019,
-        headquarters=c.chicago,
-    )
-    c.draft_network = Network.objects.create(
-        name="Draft Network", slug="draft-network", scope="global", review_state="draft"
-    )
-    for network, cities in [
-        (c.c40, [c.paris, c.berlin, c.tokyo, c.chicago, c.hidden]),
-        (c.mayors, [c.paris, c.volgograd, c.tokyo]),
-        (c.eurocities, [c.paris, c.lyon, c.berlin, c.munich]),
-        (c.closed, [c.chicago]),
-        (c.draft_network, [c.coventry]),
-    ]:
-        for city in cities:
-            Membership.objects.create(network=network, city=city)
-    Membership.objects.filter(network=c.mayors, city=c.volgograd).update(review_state="draft")
-
-    c.pact = Agreement.objects.create(
-        title="Food Pact",
-        slug="food-pact",
-        kind="pact",
-        signed_year=2015,
-        status="in_force",
-        network=c.c40,
-        place=c.lyon,
-    )
-    c.pact.themes.add(c.climate)
-    c.charter = Agreement.objects.create(
-        title="Peace Charter",
-        slug="peace-charter",
-        kind="declaration",
-        signed_year=1990,
-        status="unknown",
-        network=c.mayors,
-    )
-    c.charter.themes.add(c.peace)
-    c.mou = Agreement.objects.create(
-        title="Paris Berlin MoU",
-        slug="paris-berlin-mou",
-        kind="mou",
-        signed_year=2001,
-        status="expired",
-    )
-    c.draft_agreement = Agreement.objects.create(
-        title="Draft Accord", slug="draft-accord", kind="mou", review_state="draft"
-    )
-    for agreement, cities in [
-        (c.pact, [c.paris, c.lyon, c.munich, c.tokyo, c.hidden]),
-        (c.charter, [c.volgograd, c.tokyo]),
-        (c.mou, [c.paris, c.berlin]),
-        (c.draft_agreement, [c.coventry]),
-    ]:
-        for city in cities:
-            AgreementParty.objects.create(agreement=agreement, city=city, year=2015)
-
-    c.coventry_volgograd = Twinning.objects.create(
-        city_a=c.coventry,
-        city_b=c.volgograd,
-        kind="twin_town",
-        start_year=1944,
-        status="suspended",
-        status_year=2022,
-    )
-    c.coventry_volgograd.themes.add(c.peace)
-    c.paris_berlin = Twinning.objects.create(
-        city_a=c.paris, city_b=c.berlin, kind="partner_city", start_year=1987
-    )
-    c.lyon_munich = Twinning.objects.create(
-        city_a=c.munich, city_b=c.lyon, kind="twin_town", start_year=1972
-    )
-    c.paris_lyon = Twinning.objects.create(
-        city_a=c.paris, city_b=c.lyon, kind="friendship_city", start_year=2000
-    )
-    c.tokyo_chicago = Twinning.objects.create(
-        city_a=c.tokyo,
-        city_b=c.chicago,
-        kind="sister_city",
-        start_year=1960,
-        status="terminated",
-        status_year=1999,
-    )
-    c.draft_twinning = Twinning.objects.create(
-        city_a=c.berlin, city_b=c.tokyo, kind="sister_city", review_state="draft"
-    )
-    c.twinning_with_draft = Twinning.objects.create(
-        city_a=c.munich, city_b=c.hidden, kind="twin_town", start_year=2010
-    )
-
-    c.aid = Activity.objects.create(
-        title="Water Aid",
-        slug="water-aid",
-        kind="development",
-        lead_city=c.paris,
-        start_year=2010,
-        end_year=2014,
-    )
-    c.aid.partner_cities.add(c.lyon, c.tokyo)
-    c.aid.themes.add(c.climate)
-    c.office = Activity.objects.create(
-        title="Tokyo Office",
-        slug="tokyo-office",
-        kind="office",
-        lead_city=c.tokyo,
-        start_year=1995,
-    )
-    c.office.partner_cities.add(c.chicago)
-    c.office.themes.add(c.trade)
-    c.refuge = Activity.objects.create(
-        title="Refuge", slug="refuge", kind="humanitarian", lead_city=c.berlin, start_year=2015
-    )
-    c.refuge.partner_cities.add(c.munich, c.hidden)
-    c.refuge.themes.add(c.peace)
-    c.campaign = Activity.objects.create(
-        title="No Lead Campaign", slug="no-lead-campaign", kind="campaign", start_year=2020
-    )
-    c.campaign.partner_cities.add(c.coventry)
-    c.draft_activity = Activity.objects.create(
-        title="Draft Activity", slug="draft-activity", kind="summit", review_state="draft"
-    )
-    return c
+    return copy.deepcopy(module_catalogue)
 
 
 @pytest.fixture

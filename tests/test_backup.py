@@ -14,6 +14,8 @@ from django.core.management import call_command
 from activities import backup
 from activities.backup import backed_up_models, serialize_model
 from activities.models import Twinning
+from tests.database_template import migrated_sqlite_file
+from tests.records import catalogue_sample, load_catalogue_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,8 +30,8 @@ def database_as_json():
 
 
 @pytest.fixture
-def catalogue_with_history(db, django_user_model):
-    call_command("load_catalogue", verbosity=0)
+def catalogue_with_history(db, django_user_model, tmp_path):
+    load_catalogue_sample(tmp_path)
     editor = django_user_model.objects.create_user("ed", password="pw", is_staff=True)
     group, _ = Group.objects.get_or_create(name="Backup test group")
     editor.groups.add(group)
@@ -84,9 +86,13 @@ def test_a_broken_backup_restores_nothing(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_sqlite_backup_restores_into_this_database(tmp_path):
     """SQLite to PostgreSQL (when the suite runs on PostgreSQL): a user can move up."""
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}"}
+    old = tmp_path / "old.sqlite3"
+    migrated_sqlite_file(old)
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps(catalogue_sample()))
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{old}"}
     path = tmp_path / "from-sqlite.json"
-    for args in (["migrate", "-v0"], ["load_catalogue", "-v0"], ["backup", str(path)]):
+    for args in (["load_catalogue", "--fixture", str(sample)], ["backup", str(path)]):
         subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=300
         )

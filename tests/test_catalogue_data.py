@@ -1,16 +1,15 @@
-"""The curated catalogue (fixtures/) is honest and meets the floors of its issue."""
+"""The curated catalogue (fixtures/) loads idempotently, is honest and meets the floors of
+its issue."""
 
 import csv
 import datetime
+import io
 import re
 import subprocess
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.color import no_style
-from django.db import connection
 from django.db.models import Count, F, Q
 
 from activities.models import (
@@ -27,39 +26,66 @@ from activities.models import (
 )
 from cities.models import City
 from cities.regions import Region
+from tests.records import records_for_the_module
 
 THIS_YEAR = datetime.date.today().year
 
 
-def empty_catalogue_tables():
-    """Delete the catalogue's rows (and only those: groups and users stay)."""
-    tables = [
-        model._meta.db_table
-        for app in ("cities", "activities")
-        for model in apps.get_app_config(app).get_models(include_auto_created=True)
-    ]
-    statements = connection.ops.sql_flush(
-        no_style(), tables, reset_sequences=True, allow_cascade=True
-    )
-    connection.ops.execute_sql_flush(statements)
-
-
 @pytest.fixture(scope="module")
-def catalogue(django_db_setup, django_db_blocker):
-    """Load the catalogue once for this module; it is read, never changed, by the tests."""
-    with django_db_blocker.unblock():
-        call_command("load_catalogue", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        empty_catalogue_tables()
+def module_loaded_catalogue(django_db_setup, django_db_blocker):
+    """The whole catalogue, loaded once for this module into an empty database (and
+    rolled back after it: conftest.records_for_the_module); returns the load's report."""
+
+    def load():
+        assert City.objects.count() == 0
+        report = io.StringIO()
+        call_command("load_catalogue", stdout=report)
+        return report.getvalue()
+
+    with records_for_the_module(django_db_blocker, load) as report:
+        yield report
 
 
-pytestmark = pytest.mark.usefixtures("catalogue")
+pytestmark = pytest.mark.usefixtures("module_loaded_catalogue")
 
 
 @pytest.fixture(autouse=True)
 def _db_access(db):
     """Each test reads the module's catalogue inside its own rolled-back transaction."""
+
+
+CATALOGUE_MODELS = [
+    City,
+    Source,
+    Theme,
+    Network,
+    Membership,
+    Agreement,
+    AgreementParty,
+    Twinning,
+    Activity,
+]
+
+
+def snapshot():
+    return {model: list(model.objects.order_by("pk").values()) for model in CATALOGUE_MODELS}
+
+
+def test_the_catalogue_loads_into_an_empty_database_and_again_changes_nothing(
+    module_loaded_catalogue,
+):
+    assert re.search(r"cities: [1-9]\d* new", module_loaded_catalogue)
+    first = snapshot()
+    assert first[City] and first[Twinning]
+    report = io.StringIO()
+    call_command("load_catalogue", stdout=report)
+    assert snapshot() == first
+    # Nothing is even rewritten: fields the model works out (a twinning's copied
+    # countries, timestamps) are not compared with the fixtures, which never set them.
+    assert re.findall(r"(\d+) updated", report.getvalue()) == ["0"] * len(
+        re.findall(r"updated", report.getvalue())
+    )
+    assert " 0 new" in report.getvalue()
 
 
 def test_no_built_catalogue_is_committed():

@@ -1,6 +1,7 @@
 """Every name a place goes by, found spelling-tolerantly, best match first, on SQLite and
 PostgreSQL alike; places picked by name in the list filters; the autocomplete."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from activities.models import Activity, Agreement, AgreementParty, Membership, T
 from cities.gazetteer import Gazetteer, us_states
 from cities.models import City, CityName, NameSource
 from cities.names import normalise
+from tests.records import records_for_the_module
 
 DATA = Path(__file__).parent / "data" / "geonames_names.json"
 # The catalogue calls a few places by their English name, not GeoNames' own.
@@ -23,10 +25,21 @@ def gazetteer():
     return Gazetteer(rows=json.loads(DATA.read_text("utf-8")))
 
 
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, gazetteer):
+    with records_for_the_module(django_db_blocker, lambda: write_world(gazetteer)) as places:
+        yield places
+
+
 @pytest.fixture
-def world(db, gazetteer):
+def world(module_world, db):
     """The places of tests/data/geonames_names.json, each with the other names GeoNames
-    gives it (as load_catalogue and import_twinnings add them), by GeoNames id."""
+    gives it (as load_catalogue and import_twinnings add them), by GeoNames id; written
+    once for the module (conftest.py)."""
+    return copy.deepcopy(module_world)
+
+
+def write_world(gazetteer):
     places = {}
     for row in json.loads(DATA.read_text("utf-8")):
         geonames_id = int(row["geonameid"])
@@ -211,9 +224,10 @@ def test_closest_names_for_a_misspelling(world):
     assert CityName.objects.closest("qq") == []
 
 
-def test_other_kinds_rank_their_names_the_same_way(catalogue):
+def test_other_kinds_rank_their_names_the_same_way(db):
     from activities.models import Network
 
+    Network.objects.create(name="Eurocities", slug="eurocities", scope="regional")
     Network.objects.create(name="Eurocitiez Youth", slug="ecz-youth", scope="regional")
     Network.objects.create(name="Zeurocitiez", slug="zeurocitiez", scope="regional")
     Network.objects.create(name="Eurocitiez", acronym="ECZ", slug="ecz", scope="regional")

@@ -1,69 +1,10 @@
-"""The curated catalogue builds from its CSV files and loads idempotently."""
-
-import io
-import re
+"""The curated catalogue builds from its CSV files (loading it: test_catalogue_data.py)."""
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 
 from activities.models import Twinning
 from cities.models import City
-
-CATALOGUE_MODELS = [
-    "cities.City",
-    "activities.Source",
-    "activities.Theme",
-    "activities.Network",
-    "activities.Membership",
-    "activities.Agreement",
-    "activities.AgreementParty",
-    "activities.Twinning",
-    "activities.Activity",
-]
-
-
-def snapshot():
-    state = {}
-    for label in CATALOGUE_MODELS:
-        model = apps.get_model(label)
-        rows = list(model.objects.order_by("pk").values())
-        state[label] = rows
-    return state
-
-
-def test_catalogue_loads_into_an_empty_database_and_twice_changes_nothing(db):
-    assert City.objects.count() == 0
-    call_command("load_catalogue", verbosity=0)
-    first = snapshot()
-    assert len(first["cities.City"]) > 0
-    assert len(first["activities.Twinning"]) > 0
-    report = io.StringIO()
-    call_command("load_catalogue", stdout=report)
-    assert snapshot() == first
-    # Nothing is even rewritten: fields the model works out (a twinning's copied
-    # countries, timestamps) are not compared with the fixtures, which never set them.
-    assert re.findall(r"(\d+) updated", report.getvalue()) == ["0"] * len(
-        re.findall(r"updated", report.getvalue())
-    )
-    assert " 0 new" in report.getvalue()
-
-
-def test_loaded_twinnings_never_repeat_a_pair_in_either_order(db):
-    call_command("load_catalogue", verbosity=0)
-    pairs = [frozenset(p) for p in Twinning.objects.values_list("city_a", "city_b")]
-    assert len(pairs) == len(set(pairs))
-
-
-def test_reloading_keeps_a_changed_record_and_editors_records(db, make_city):
-    call_command("load_catalogue", verbosity=0)
-    coventry = City.objects.get(slug="coventry-gb")
-    coventry.name = "Typo"
-    coventry.save()
-    editors_city = make_city("Editors' Town", slug="editors-town-fr")
-    call_command("load_catalogue", verbosity=0)
-    assert City.objects.get(slug="coventry-gb").name == "Typo"  # an editor's work is kept
-    assert City.objects.filter(pk=editors_city.pk).exists()
 
 
 def test_a_broken_catalogue_loads_nothing(db, tmp_path):

@@ -1,5 +1,6 @@
 """List pages: status codes, odd input, constant query counts, drafts never shown."""
 
+import copy
 import json
 from collections import Counter
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from activities.models import Activity, Agreement, AgreementParty, Membership, Network, Twinning
 from cities.models import City
+from tests.records import new_city, records_for_the_module
 
 LIST_URLS = [
     "cities:city-list",
@@ -29,10 +31,23 @@ LIST_URLS = [
 MAX_QUERIES = 14
 
 
+@pytest.fixture(scope="module")
+def module_many_records(module_catalogue, django_db_blocker):
+    """Enough rows for a page of 10 to differ from a page of 500, written once for the
+    module above its catalogue (conftest.records_for_the_module)."""
+    with records_for_the_module(
+        django_db_blocker, lambda: write_many_records(module_catalogue)
+    ) as cities:
+        yield cities
+
+
 @pytest.fixture
-def many_records(catalogue, make_city):
-    """Enough rows for a page of 10 to differ from a page of 500."""
-    cities = [make_city(f"Stadt {n}", "DE", population=1000 * n) for n in range(30)]
+def many_records(module_many_records, catalogue):
+    return copy.deepcopy(module_many_records)
+
+
+def write_many_records(catalogue):
+    cities = [new_city(f"Stadt {n}", "DE", population=1000 * n) for n in range(30)]
     for n, city in enumerate(cities):
         partner = cities[(n + 1) % len(cities)]
         if not Twinning.objects.between(city, partner).exists():

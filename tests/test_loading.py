@@ -90,6 +90,13 @@ def test_reload_keeps_an_editors_rename_and_says_what_the_fixture_would_set(load
     assert City.objects.get(slug="coventry-gb").name == "Coventry (edited)"
 
 
+def test_reload_leaves_records_the_fixture_does_not_name_alone(loaded, make_city):
+    editors_city = make_city("Editors' Town", slug="editors-town-fr")
+    load(write_catalogue(loaded / "next.json", coventry="City of Coventry"))
+    assert City.objects.filter(pk=editors_city.pk, name="Editors' Town").exists()
+    assert City.objects.count() == 3
+
+
 def test_reload_keeps_a_source_link_an_editor_added(loaded):
     volgograd = City.objects.get(slug="volgograd-ru")
     Source.objects.get().cities.add(volgograd)

@@ -8,6 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from simple_history.models import HistoricalChanges
 
+from tests.records import load_catalogue_sample
+
 PROJECT_APPS = ["cities", "activities"]
 
 
@@ -47,9 +49,10 @@ BOOKKEEPING = {"activities.LoadedRecord"}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migrations_reverse_and_reapply_on_the_full_catalogue_without_losing_data():
-    """The latest migration of each app goes back and forward on a loaded catalogue."""
-    call_command("load_catalogue", verbosity=0)
+def test_migrations_reverse_and_reapply_on_the_catalogue_without_losing_data(tmp_path):
+    """The latest migration of each app goes back and forward on real records (a slice
+    of the catalogue with every kind of record: tests/records.py)."""
+    load_catalogue_sample(tmp_path)
     before = row_counts()
     assert before["cities.City"] > 0
     checked = latest_reversible_migrations()

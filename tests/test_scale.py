@@ -60,17 +60,18 @@ def page_urls(hub):
 @pytest.mark.parametrize("page_cache", [True, False], ids=["page-cache", "no-page-cache"])
 def test_list_and_detail_pages_run_constant_queries_as_data_grows(client, settings, page_cache):
     # Rendered afresh (the cache is emptied before each request), a page runs as many
-    # queries with 5,000 twinnings as with 5, with or without the page cache around it.
+    # queries with 1,200 twinnings as with 5 (more than the largest page, 500 rows, and
+    # the hub's own page lists 600), with or without the page cache around it.
     settings.PAGE_CACHE = page_cache
     hub = City.objects.create(name="Hub", slug="hub-de", country="DE", population=10**6)
     add_twinnings(hub, add_cities(5, 0), pairs=4)
     urls = page_urls(hub)  # the same pages before and after: ties may reorder `first()`
     small = {url: queries(client, url) for url in urls}
 
-    add_twinnings(hub, add_cities(2500, 100), pairs=2500)
+    add_twinnings(hub, add_cities(600, 100), pairs=600)
     refresh_planner_statistics()  # as the bulk loaders do; else PostgreSQL nested-loops
-    assert Twinning.objects.count() > 5000
-    assert Twinning.objects.involving(hub).count() > 2500
+    assert Twinning.objects.count() > 1200
+    assert Twinning.objects.involving(hub).count() > 600
     large = {url: queries(client, url) for url in urls}
 
     assert large == small

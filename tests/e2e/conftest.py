@@ -9,8 +9,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="session")
+def browser(live_server):
+    """One browser for a session's (an xdist worker's) browser tests, which run after
+    every other test (tests/conftest.py): launching chromium costs a CPU second.
+
+    The live server starts before it and stops after it: the browser's open (keep-alive)
+    connections must be closed before the server stops sharing the in-memory SQLite
+    connection with the threads that serve them."""
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not executable:
         pytest.skip("chromium is missing: apt-get install chromium")
@@ -19,7 +25,8 @@ def browser():
     # Playwright's sync API keeps an event loop in the test thread, so Django takes the
     # tests' own ORM calls (fixtures writing rows for live_server) for async code. They
     # are plain synchronous code; allow them while the browser lives, and only then (the
-    # deploy check refuses this variable, and other tests run `check --deploy`).
+    # deploy check refuses this variable, and other tests, which run before the browser
+    # tests, run `check --deploy`).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:

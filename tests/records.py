@@ -1,0 +1,288 @@
+"""Records for the tests, written by the fixtures of conftest.py."""
+
+import contextlib
+import itertools
+import sys
+
+from django.db import transaction
+
+from activities.models import Network, Twinning
+from cities.models import City, CityName, NameSource
+
+_counter = itertools.count(1)
+
+
+def new_city(name=None, country="FR", **fields):
+    n = next(_counter)
+    name = name or f"Town {n}"
+    fields.setdefault("slug", f"{name.lower().replace(' ', '-')}-{country.lower()}-{n}")
+    other_names = fields.pop("alternate_names", "").splitlines()
+    city = City.objects.create(name=name, country=country, **fields)
+    CityName.objects.add([(city.pk, other) for other in other_names], NameSource.EDITOR)
+    return city
+
+
+@contextlib.contextmanager
+def records_for_the_module(django_db_blocker, write):
+    """Yield what `write()` returns, written in a transaction rolled back afterwards."""
+    with django_db_blocker.unblock():
+        block = transaction.atomic()
+        block.__enter__()
+        try:
+            records = write()
+        except BaseException:
+            block.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield records
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
+
+
+def write_catalogue():
+    from types import SimpleNamespace
+
+    from activities.models import (
+        Activity,
+        Agreement,
+        AgreementParty,
+        Membership,
+        Theme,
+    )
+
+    c = SimpleNamespace()
+    c.paris = new_city("Paris", "FR", slug="paris-fr", population=2_100_000, is_capital=True)
+    c.lyon = new_city("Lyon", "FR", slug="lyon-fr", population=520_000)
+    c.berlin = new_city("Berlin", "DE", slug="berlin-de", population=3_400_000, is_capital=True)
+    c.munich = new_city("Munich", "DE", slug="munich-de", population=1_500_000)
+    c.coventry = new_city("Coventry", "GB", slug="coventry-gb", population=345_000, kind="town")
+    c.volgograd = new_city("Volgograd", "RU", slug="volgograd-ru", population=1_000_000)
+    c.tokyo = new_city("Tokyo", "JP", slug="tokyo-jp", population=14_000_000, kind="metropolis")
+    c.chicago = new_city("Chicago", "US", slug="chicago-us", population=2_700_000)
+    c.hidden = new_city("Hidden Town", "FR", slug="hidden-fr", review_state="draft")
+
+    c.climate = Theme.objects.create(name="Climate", slug="climate", field="culture_environment")
+    c.peace = Theme.objects.create(name="Peace", slug="peace", field="security")
+    c.trade = Theme.objects.create(name="Trade", slug="trade", field="economy")
+
+    c.c40 = Network.objects.create(
+        name="C40 Cities",
+        acronym="C40",
+        slug="c40",
+        scope="global",
+        founded_year=2005,
+        headquarters=c.chicago,
+    )
+    c.c40.themes.add(c.climate)
+    c.mayors = Network.objects.create(
+        name="Mayors for Peace",
+        slug="mayors-for-peace",
+        scope="global",
+        founded_year=1982,
+        headquarters=c.tokyo,
+    )
+    c.mayors.themes.add(c.peace)
+    c.eurocities = Network.objects.create(
+        name="Eurocities",
+        slug="eurocities",
+        scope="regional",
+        founded_year=1986,
+        headquarters=c.berlin,
+    )
+    c.eurocities.themes.add(c.climate, c.trade)
+    c.closed = Network.objects.create(
+        name="Closed Cities",
+        slug="closed-cities",
+        scope="national",
+        founded_year=2013,
+        closed_year=2019,
+        headquarters=c.chicago,
+    )
+    c.draft_network = Network.objects.create(
+        name="Draft Network", slug="draft-network", scope="global", review_state="draft"
+    )
+    for network, cities in [
+        (c.c40, [c.paris, c.berlin, c.tokyo, c.chicago, c.hidden]),
+        (c.mayors, [c.paris, c.volgograd, c.tokyo]),
+        (c.eurocities, [c.paris, c.lyon, c.berlin, c.munich]),
+        (c.closed, [c.chicago]),
+        (c.draft_network, [c.coventry]),
+    ]:
+        for city in cities:
+            Membership.objects.create(network=network, city=city)
+    Membership.objects.filter(network=c.mayors, city=c.volgograd).update(review_state="draft")
+
+    c.pact = Agreement.objects.create(
+        title="Food Pact",
+        slug="food-pact",
+        kind="pact",
+        signed_year=2015,
+        status="in_force",
+        network=c.c40,
+        place=c.lyon,
+    )
+    c.pact.themes.add(c.climate)
+    c.charter = Agreement.objects.create(
+        title="Peace Charter",
+        slug="peace-charter",
+        kind="declaration",
+        signed_year=1990,
+        status="unknown",
+        network=c.mayors,
+    )
+    c.charter.themes.add(c.peace)
+    c.mou = Agreement.objects.create(
+        title="Paris Berlin MoU",
+        slug="paris-berlin-mou",
+        kind="mou",
+        signed_year=2001,
+        status="expired",
+    )
+    c.draft_agreement = Agreement.objects.create(
+        title="Draft Accord", slug="draft-accord", kind="mou", review_state="draft"
+    )
+    for agreement, cities in [
+        (c.pact, [c.paris, c.lyon, c.munich, c.tokyo, c.hidden]),
+        (c.charter, [c.volgograd, c.tokyo]),
+        (c.mou, [c.paris, c.berlin]),
+        (c.draft_agreement, [c.coventry]),
+    ]:
+        for city in cities:
+            AgreementParty.objects.create(agreement=agreement, city=city, year=2015)
+
+    c.coventry_volgograd = Twinning.objects.create(
+        city_a=c.coventry,
+        city_b=c.volgograd,
+        kind="twin_town",
+        start_year=1944,
+        status="suspended",
+        status_year=2022,
+    )
+    c.coventry_volgograd.themes.add(c.peace)
+    c.paris_berlin = Twinning.objects.create(
+        city_a=c.paris, city_b=c.berlin, kind="partner_city", start_year=1987
+    )
+    c.lyon_munich = Twinning.objects.create(
+        city_a=c.munich, city_b=c.lyon, kind="twin_town", start_year=1972
+    )
+    c.paris_lyon = Twinning.objects.create(
+        city_a=c.paris, city_b=c.lyon, kind="friendship_city", start_year=2000
+    )
+    c.tokyo_chicago = Twinning.objects.create(
+        city_a=c.tokyo,
+        city_b=c.chicago,
+        kind="sister_city",
+        start_year=1960,
+        status="terminated",
+        status_year=1999,
+    )
+    c.draft_twinning = Twinning.objects.create(
+        city_a=c.berlin, city_b=c.tokyo, kind="sister_city", review_state="draft"
+    )
+    c.twinning_with_draft = Twinning.objects.create(
+        city_a=c.munich, city_b=c.hidden, kind="twin_town", start_year=2010
+    )
+
+    c.aid = Activity.objects.create(
+        title="Water Aid",
+        slug="water-aid",
+        kind="development",
+        lead_city=c.paris,
+        start_year=2010,
+        end_year=2014,
+    )
+    c.aid.partner_cities.add(c.lyon, c.tokyo)
+    c.aid.themes.add(c.climate)
+    c.office = Activity.objects.create(
+        title="Tokyo Office",
+        slug="tokyo-office",
+        kind="office",
+        lead_city=c.tokyo,
+        start_year=1995,
+    )
+    c.office.partner_cities.add(c.chicago)
+    c.office.themes.add(c.trade)
+    c.refuge = Activity.objects.create(
+        title="Refuge", slug="refuge", kind="humanitarian", lead_city=c.berlin, start_year=2015
+    )
+    c.refuge.partner_cities.add(c.munich, c.hidden)
+    c.refuge.themes.add(c.peace)
+    c.campaign = Activity.objects.create(
+        title="No Lead Campaign", slug="no-lead-campaign", kind="campaign", start_year=2020
+    )
+    c.campaign.partner_cities.add(c.coventry)
+    c.draft_activity = Activity.objects.create(
+        title="Draft Activity", slug="draft-activity", kind="summit", review_state="draft"
+    )
+    return c
+
+
+def catalogue_sample(size=40):
+    """A self-contained slice of the real catalogue (the built fixture objects): every
+    conflicting value, the first `size` records of each kind of tie, and whatever they
+    link to, with the sources that cite any of it. Real data, a fiftieth of the load.
+    """
+    from django.apps import apps
+
+    from activities.catalogue import catalogue_objects
+    from activities.loading import fixture_key
+
+    objects = catalogue_objects()
+    index = {(o["model"], fixture_key(o["model"], o["fields"])): o for o in objects}
+    wanted = [o for o in objects if o["model"] == "activities.conflictingvalue"]
+    for label in (
+        "activities.network",
+        "activities.membership",
+        "activities.agreement",
+        "activities.agreementparty",
+        "activities.twinning",
+        "activities.activity",
+    ):
+        wanted += [o for o in objects if o["model"] == label][:size]
+    chosen = set()
+    while wanted:
+        obj = wanted.pop()
+        key = (obj["model"], fixture_key(obj["model"], obj["fields"]))
+        if key in chosen:
+            continue
+        chosen.add(key)
+        model = apps.get_model(obj["model"])
+        for name, value in obj["fields"].items():
+            field = model._meta.get_field(name)
+            if (
+                not field.is_relation
+                or not value
+                or (model, name) == (apps.get_model("activities.source"), "cities")
+            ):
+                continue
+            target = field.related_model._meta.label_lower
+            for linked in value if field.many_to_many else [value]:
+                wanted.append(index[(target, tuple(linked))])
+    cities = {key[1] for key in chosen if key[0] == "cities.city"}
+    sample = []
+    for obj in objects:
+        fields = obj["fields"]
+        if obj["model"] == "activities.source":
+            cited = [slug for slug in fields["cities"] if tuple(slug) in cities]
+            if cited or ("activities.source", (fields["key"],)) in chosen:
+                sample.append({"model": obj["model"], "fields": {**fields, "cities": cited}})
+        elif (
+            obj["model"] == "activities.theme"
+            or (obj["model"], fixture_key(obj["model"], fields)) in chosen
+        ):
+            sample.append(obj)
+    return sample
+
+
+def load_catalogue_sample(tmp_path):
+    """Write catalogue_sample() as a fixture under `tmp_path` and load it."""
+    import json
+
+    from django.core.management import call_command
+
+    path = tmp_path / "sample.json"
+    path.write_text(json.dumps(catalogue_sample()))
+    call_command("load_catalogue", "--fixture", str(path), verbosity=0)
+    return path
