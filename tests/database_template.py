@@ -88,9 +88,13 @@ def sqlite_template(cache_dir, key):
 
 
 def postgresql_template(key):
-    name = f"{connection.settings_dict['NAME']}_template_{key}"[:63]
+    prefix = f"{connection.settings_dict['NAME'][: 63 - 10 - len(key)]}_template_"
+    name = prefix + key  # PostgreSQL's names have at most 63 bytes
     with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{name[:-12]}%"])
+        cursor.execute(  # this template and other keys' (stale) ones
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            [prefix.replace("_", r"\_") + "%"],
+        )
         existing = {row[0] for row in cursor.fetchall()}
         if name in existing:
             return name

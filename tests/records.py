@@ -24,7 +24,9 @@ def new_city(name=None, country="FR", **fields):
 
 @contextlib.contextmanager
 def records_for_the_module(django_db_blocker, write):
-    """Yield what `write()` returns, written in a transaction rolled back afterwards."""
+    """Yield what `write()` returns, written in a transaction rolled back afterwards:
+    the records of a `module_*` fixture (tests/conftest.py). Not for transactional tests,
+    whose flush cannot run inside it."""
     with django_db_blocker.unblock():
         block = transaction.atomic()
         block.__enter__()
