@@ -238,6 +238,8 @@ def explain(path, top=8):
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
     for seconds, rows, sql in timed[:top]:
         print(f"  {seconds * 1000:8.1f} ms {rows:>6} rows  {sql[:600]}")
+        if sql.startswith("DECLARE"):  # a streamed download's server-side cursor
+            sql = sql.split(" CURSOR WITH HOLD FOR ", 1)[-1]
         if not sql.lstrip().upper().startswith("SELECT"):
             continue
         with connection.cursor() as cursor:
