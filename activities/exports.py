@@ -40,25 +40,27 @@ def source_urls(record):
     return [source.url for source in record.sources.all()]
 
 
-def sources_by_pk(field):
-    """`bulk` reader: {record pk: [its sources' `field`, by key]} for every record of a
-    download, in one query on the link table (no join back to the records)."""
+def sources_by_pk(queryset):
+    """`bulk` reader of both source columns: {record pk: [(key, url) of each source it
+    cites, by key]} for every record of a download, in one query on the link table (no
+    join back to the records)."""
+    model = queryset.model
+    link = Source.cities.through if model is City else model.sources.through
+    owner = next(f.attname for f in link._meta.concrete_fields if f.related_model is model)
+    rows = (
+        link.objects.filter(**{f"{owner}__in": queryset.values("pk")})
+        .order_by(owner, "source__key")
+        .values_list(owner, "source__key", "source__url")
+    )
+    found = {}
+    for pk, key, url in rows.iterator(chunk_size=CHUNK_SIZE):
+        found.setdefault(pk, []).append((key, url))
+    return found
 
-    def read(queryset):
-        model = queryset.model
-        link = Source.cities.through if model is City else model.sources.through
-        owner = next(f.attname for f in link._meta.concrete_fields if f.related_model is model)
-        rows = (
-            link.objects.filter(**{f"{owner}__in": queryset.values("pk")})
-            .order_by(owner, "source__key")
-            .values_list(owner, f"source__{field}")
-        )
-        found = {}
-        for pk, value in rows.iterator(chunk_size=CHUNK_SIZE):
-            found.setdefault(pk, []).append(value)
-        return found
 
-    return read
+def source_part(index):
+    """`convert` of a source column: the keys (0) or the addresses (1) of its pairs."""
+    return lambda: lambda pairs: [pair[index] for pair in pairs]
 
 
 #: Every download carries the keys and addresses of the sources its record cites, so
@@ -68,13 +70,15 @@ SOURCE_COLUMNS = [
         "source_keys",
         source_keys,
         "Keys of the sources the record cites (CSV: separated by '; ').",
-        bulk=sources_by_pk("key"),
+        bulk=sources_by_pk,
+        convert=source_part(0),
     ),
     Column(
         "source_urls",
         source_urls,
         "Their addresses, in the same order as source_keys.",
-        bulk=sources_by_pk("url"),
+        bulk=sources_by_pk,
+        convert=source_part(1),
     ),
 ]
 

@@ -45,7 +45,9 @@ class Column:
       its code);
     - `path` with `many=True`: the list of values across a many-to-many link;
     - `bulk`: a callable taking the filtered queryset and returning {pk: value} for
-      every row at once; a row it leaves out gets `missing`.
+      every row at once; a row it leaves out gets `missing`. Columns naming the same
+      reader share one run of it, each turning what it read into its own value with
+      `convert` (the keys and the addresses of a record's sources).
     """
 
     name: str
@@ -160,12 +162,20 @@ def _value_rows(queryset, columns, request):
     has_slug = any(f.name == "slug" for f in model._meta.concrete_fields)
     single = [c for c in columns if not c.many and not c.bulk]
     # Read first: the columns that come from other tables, placed by position.
-    linked = [
-        (position, column.bulk(queryset) if column.bulk else _many_by_pk(queryset, column))
-        for position, column in enumerate(columns)
-        if column.many or column.bulk
-    ]
-    missing = [columns[position].missing for position, _found in linked]
+    linked, reads = [], {}
+    for position, column in enumerate(columns):
+        if column.bulk:
+            if column.bulk not in reads:
+                reads[column.bulk] = column.bulk(queryset)
+            found = reads[column.bulk]
+            if column.convert:
+                convert = column.convert()
+                found = {pk: convert(value) for pk, value in found.items()}
+        elif column.many:
+            found = _many_by_pk(queryset, column)
+        else:
+            continue
+        linked.append((position, found, column.missing))
     converted = [(i, c.convert()) for i, c in enumerate(single) if c.convert]
     url = key_url_maker(request)
     plain = queryset.prefetch_related(None).values_list(
@@ -174,8 +184,8 @@ def _value_rows(queryset, columns, request):
     for pk, key, *row in plain.iterator(chunk_size=CHUNK_SIZE):
         for position, convert in converted:
             row[position] = convert(row[position])
-        for (position, found), empty in zip(linked, missing, strict=True):
-            row.insert(position, found.get(pk, empty))
+        for position, found, missing in linked:
+            row.insert(position, found.get(pk, missing))
         key = str(key)
         row.append(url(key, _record_path, model, pk, key if has_slug else None))
         yield row
