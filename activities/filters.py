@@ -83,9 +83,9 @@ def has_twinning_condition():
 
     Asked as "is there a first such twinning" (a subquery with LIMIT 1) rather than
     EXISTS: PostgreSQL answers an EXISTS over every city by hashing every twinning's
-    city (475 ms for the city list's facet at ten times the imported twinnings),
-    where this looks once into twinning_state_city_a_idx and _b_idx per city
-    (86 ms; on SQLite 78 and 47 ms: bench/README.md).
+    city (576 ms for the city list's facet at ten times the imported twinnings), where
+    this looks once into twinning_state_city_a_idx and _b_idx per city (137 ms; SQLite
+    takes the same time either way: bench/README.md).
     """
     published = Twinning.objects.published().order_by()  # both places published
 

@@ -1009,9 +1009,10 @@ class Twinning(CatalogueRecord):
             models.Index(fields=["city_b", "city_a"], name="twinning_city_b_idx"),
             # A city's published twinnings on each side, read from the index alone: the
             # city list's counts and its "has twinnings" facet probe them once per city
-            # (at ten times the imported twinnings, sorting the cities by their number
-            # of twinnings took 1.8 s on SQLite with the foreign keys' own indexes and
-            # 80 ms with covering ones: bench/README.md). The state comes first: led by
+            # (at ten times the imported twinnings, the query sorting the cities by
+            # their number of twinnings took 6.5 s on SQLite with the foreign keys' own
+            # indexes and 0.55 s with these, in one loaded run: bench/README.md;
+            # on PostgreSQL 1.5 and 0.21 s). The state comes first: led by
             # the city, SQLite preferred walking twinning_names_idx over the whole table
             # for the country filter of the CSV export (1.6 s against 0.8 s).
             models.Index(
