@@ -210,6 +210,10 @@ def test_renaming_a_city_keeps_its_main_name_in_step(world):
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_sqlite_search_never_scans_the_names(world):
+    # The plan follows SQLite's statistics: gather them for this world, so statistics a
+    # load_catalogue earlier in the same test database left behind cannot decide it.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     for query in ("Kiev", "ly", "new york"):
         sql, params = City.objects.published().search(query).query.sql_with_params()
         with connection.cursor() as cursor:
