@@ -111,6 +111,10 @@ def eigenvector_centrality(graph):
     if graph.number_of_edges() == 0:
         return dict.fromkeys(graph, 0.0)
     try:
+        if graph.number_of_nodes() < 3:
+            # scipy's sparse eigensolver needs three nodes or more (it raises TypeError
+            # on two: a filter leaving one twinning made the page a 500).
+            return nx.eigenvector_centrality(graph)
         return nx.eigenvector_centrality_numpy(graph)
     except (nx.NetworkXException, ArithmeticError):  # e.g. no convergence
         return dict.fromkeys(graph, 0.0)

@@ -48,6 +48,18 @@ def test_centrality_of_a_path_puts_the_middle_city_first(star_and_path):
     assert hub.eigenvector > leaf0.eigenvector > 0
 
 
+def test_centrality_of_a_single_twinning_is_even_and_the_page_answers(client, make_city, source):
+    # A filter can leave one twinning: scipy's sparse solver then falls back to the dense
+    # one with a RuntimeWarning, which once turned the page into a 500.
+    a, b = make_city("Only A", "DE", slug="only-a-de"), make_city("Only B", "FR", slug="only-b-fr")
+    Twinning.objects.create(city_a=a, city_b=b, start_year=1990).sources.add(source)
+    result = analysis.centrality(analysis.twinning_graph(Twinning.objects.published()))
+    assert [city.eigenvector for city in result.cities] == pytest.approx([2**-0.5, 2**-0.5])
+    response = client.get("/analysis/", {"country": "DE"})
+    assert response.status_code == 200
+    assert "Only A" in response.content.decode()
+
+
 def test_country_pair_matrix_sums_to_the_twinning_count(star_and_path):
     twinnings = Twinning.objects.published()
     matrix = analysis.country_pair_matrix(twinnings, top=1)

@@ -61,7 +61,8 @@ def test_no_serious_accessibility_violation_on_any_kind_of_page(
     page.set_viewport_size({"width": width, "height": 900})
     found = {}
     for path in public_pages(small_catalogue):
-        page.goto(live_server.url + path)
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, f"{path} answered {response.status}"
         violations = serious_violations(page)
         if violations:
             found[path] = violations
