@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error, expect
 
 from activities.models import Twinning
 from cities.models import City
@@ -198,3 +198,9 @@ def test_after_applying_a_filter_focus_lands_on_the_results_heading(
     page.locator(".facet a", has_text="Active").click()
     page.wait_for_url("**status=active**")
     expect(page.locator("#results-heading")).to_be_focused()
+
+
+def test_the_browser_reaches_only_the_live_server(page, live_server):
+    assert page.goto(f"{live_server.url}/about/").status == 200
+    with pytest.raises(Error, match="ERR_NAME_NOT_RESOLVED"):
+        page.goto("https://tile.openstreetmap.org/0/0/0.png")
