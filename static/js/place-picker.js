@@ -39,6 +39,10 @@
     input.insertAdjacentElement("afterend", list);
 
     function close() {
+      // An answer still on its way must not open the list again (after a choice, Escape
+      // or leaving the field): it is no longer the latest request.
+      clearTimeout(timer);
+      request++;
       list.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
@@ -113,7 +117,9 @@
         .then(function (data) {
           if (mine === request) show(data);
         })
-        .catch(close);
+        .catch(function () {
+          if (mine === request) close();
+        });
     }
 
     input.addEventListener("input", function () {
