@@ -85,12 +85,12 @@ def has_twinning_condition():
     EXISTS: PostgreSQL answers an EXISTS over every city by hashing every twinning's
     city (576 ms for the city list's facet at ten times the imported twinnings), where
     this looks once into twinning_state_city_a_idx and _b_idx per city (137 ms; SQLite
-    takes the same time either way: bench/README.md).
+    takes the same time either way: bench/README.md). The cities filtered are published.
     """
-    published = Twinning.objects.published().order_by()  # both places published
 
     def first(side):
-        return Subquery(published.filter(**{side: OuterRef("pk")}).values(side)[:1])
+        twinnings = Twinning.objects.of_published_city(side).order_by()
+        return Subquery(twinnings.filter(**{side: OuterRef("pk")}).values(side)[:1])
 
     return Q(IsNull(first("city_a"), False)) | Q(IsNull(first("city_b"), False))
 

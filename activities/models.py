@@ -809,6 +809,19 @@ class TwinningQuerySet(CatalogueQuerySet):
             city_b__in=unpublished_cities()
         )
 
+    def of_published_city(self, side):
+        """Published twinnings whose place on the other side than `side` ("city_a" or
+        "city_b") is published: a published city's own, for counting or probing them per
+        city (the city is published already, so its own state is not read again).
+
+        `NOT IN` the few unpublished places, on both databases: inside a subquery run
+        once per city, PostgreSQL hashes that list once, where `NOT EXISTS` looked up
+        both cities of every twinning (bench/README.md: the city list sorted by
+        twinnings at ten times the twinnings, its query 588 against 107 ms).
+        """
+        other = "city_b" if side == "city_a" else "city_a"
+        return super().published().exclude(**{f"{other}__in": unpublished_cities()})
+
     def in_countries(self, codes):
         """Twinnings with a place in one of `codes`, on either side.
 
@@ -1530,10 +1543,10 @@ class CityDiplomacyQuerySet(CityQuerySet):
         The counts are correlated subqueries, so they cost the same on a page of 10 rows
         or 500.
         """
-        twinnings = Twinning.objects.published()  # both places published
+        twinnings = Twinning.objects
         return self.annotate(
-            twinning_count=count_subquery(twinnings, "city_a")
-            + count_subquery(twinnings, "city_b"),
+            twinning_count=count_subquery(twinnings.of_published_city("city_a"), "city_a")
+            + count_subquery(twinnings.of_published_city("city_b"), "city_b"),
             network_count=count_subquery(Membership.objects.published(), "city"),
         ).prefetch_related(source_links())
 
