@@ -6,7 +6,6 @@ docs/exports.md. Keep names and order stable: researchers' scripts depend on the
 
 import csv
 import io
-from collections import Counter
 
 from django.db.models import Count
 from django.http import HttpResponse
@@ -18,7 +17,7 @@ from cities.regions import region_by_country, region_of
 from citydiplo.exports import CHUNK_SIZE, Column, csv_value
 from citydiplo.records import public
 
-from .models import ConflictingValue, Membership, Source, Twinning
+from .models import ConflictingValue, Membership, Source, twinning_count
 
 
 def slug_of(record):
@@ -267,19 +266,12 @@ def region_values():
 
 def twinning_counts(cities):
     """`bulk` reader: {city pk: its published twinnings, either side}, for every city of
-    a download in one grouped pass over both sides (UNION ALL), instead of two counting
-    subqueries per city (bench/README.md: the city CSV)."""
-    twinnings = Twinning.objects.published().order_by()
-    sides = [
-        twinnings.filter(**{f"{side}__in": cities.values("pk")})
-        .values_list(side)
-        .annotate(n=Count("*"))  # COUNT(*): PostgreSQL reads it from an index alone
-        for side in ("city_a", "city_b")
-    ]
-    counts = Counter()
-    for pk, n in sides[0].union(sides[1], all=True).iterator(chunk_size=CHUNK_SIZE):
-        counts[pk] += n
-    return counts
+    a download: the city list's own count (models.twinning_count), in a query of its
+    own so the cities' query stays plain. Two index-only counts per city took 50 and
+    94 ms for Europe's 12,000 cities at ten times the twinnings (SQLite, PostgreSQL),
+    against 56 and 138 ms for one grouped pass over both sides of every twinning."""
+    counted = cities.order_by().annotate(twinnings_counted=twinning_count())
+    return dict(counted.values_list("pk", "twinnings_counted").iterator(chunk_size=CHUNK_SIZE))
 
 
 def network_counts(cities):

@@ -1543,10 +1543,8 @@ class CityDiplomacyQuerySet(CityQuerySet):
         The counts are correlated subqueries, so they cost the same on a page of 10 rows
         or 500.
         """
-        twinnings = Twinning.objects
         return self.annotate(
-            twinning_count=count_subquery(twinnings.of_published_city("city_a"), "city_a")
-            + count_subquery(twinnings.of_published_city("city_b"), "city_b"),
+            twinning_count=twinning_count(),
             network_count=count_subquery(Membership.objects.published(), "city"),
         ).prefetch_related(source_links())
 
@@ -1597,6 +1595,15 @@ class CityDiplomacyQuerySet(CityQuerySet):
                 to_attr="other_names",
             ),
         )
+
+
+def twinning_count():
+    """An annotation of (published) cities: their published twinnings with a published
+    partner, either side; two index-only counts per city (Twinning.of_published_city)."""
+    twinnings = Twinning.objects
+    return count_subquery(twinnings.of_published_city("city_a"), "city_a") + count_subquery(
+        twinnings.of_published_city("city_b"), "city_b"
+    )
 
 
 def city_pages():
