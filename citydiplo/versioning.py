@@ -24,7 +24,7 @@ handler (`install_after_migrate`, connected in citydiplo/apps.py), on every tabl
 every model of the catalogue's apps and their many-to-many tables. So a new catalogue
 model, or a migration that recreates a table on SQLite (most AlterField/RemoveField
 operations, which drop that table's triggers), needs no hand-written step.
-tests/test_versioning.py fails if any tracked table lacks its triggers.
+tests/test_page_cache.py fails if any tracked table lacks its triggers.
 """
 
 from django.apps import apps as global_apps
