@@ -9,9 +9,10 @@ DEBUG=0, twice: with the page cache (the default) and without it (PAGE_CACHE=0: 
 page rendered afresh). Then wrk (-c CONNECTIONS
 -d DURATION) on the filtered lists, a city with 50+ partners, search and the CSV export
 of all twinnings, after one timed download of each page (on a fresh server: no
-cache warm) and an uncounted warm-up run (WARM_UP_SECONDS). Datasette serves the same SQLite file (loopback only, read-only) and wrk
-measures its equivalent pages in the same run. Prints a table with the ratios; only
-ratios from one run on one machine mean anything.
+cache warm) and an uncounted warm-up run (WARM_UP_SECONDS). Datasette serves the same
+SQLite file (loopback only, read-only) and wrk measures its equivalent pages in the
+same run. Prints a table with the ratios; only ratios from one run on one machine mean
+anything.
 """
 
 import argparse
