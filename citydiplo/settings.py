@@ -171,7 +171,7 @@ elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Facet counts and whole public pages are cached under the catalogue version, which the
+# Whole public pages are cached under the catalogue version, which the
 # database raises on every write (citydiplo/versioning.py, citydiplo/pagecache.py). By default
 # each gunicorn worker keeps its own in-memory cache: nothing to install or run beside
 # the app. CACHE_URL=redis://host:6379/0 shares one cache between workers and machines
