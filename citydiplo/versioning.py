@@ -1,8 +1,8 @@
 """The catalogue's version: a number the database itself raises on every write to a
 catalogue table.
 
-Facet counts and whole public pages are cached under it (citydiplo/facets.py,
-citydiplo/pagecache.py), so a cached answer never outlives the data it was made from.
+Whole public pages are cached under it (citydiplo/pagecache.py), so a cached page never
+outlives the data it was made from.
 Triggers, not Django signals, raise it, so every way of writing counts: admin saves,
 imports, restores, `QuerySet.update()`, `bulk_create()`, raw SQL, a TRUNCATE.
 
