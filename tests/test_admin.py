@@ -39,6 +39,9 @@ def twinning_form(city_a, city_b, **fields):
         "notes": "",
         "change_reason": "",
         "review_state": "draft",
+        # The other values sources give (ConflictingValueInline): none.
+        "conflicting_values-TOTAL_FORMS": "0",
+        "conflicting_values-INITIAL_FORMS": "0",
     }
     data.update(fields)
     return data

@@ -192,3 +192,43 @@ def test_admin_edits_conflicting_values_inline(admin_client, frankfurt_lyon):
     html = admin_client.get(url).content.decode()
     assert "conflicting_values-0-value" in html
     assert 'value="1960-10-15"' in html
+
+
+def test_an_editor_records_another_sources_value_and_a_chief_approves_it(
+    editor, chief_editor, twinned_pair, source
+):
+    from citydiplo.models import PendingChange
+
+    from .test_admin import client_for, twinning_form
+
+    url = reverse("admin:activities_twinning_change", args=[twinned_pair.pk])
+    editor_client = client_for(editor)
+    assert "conflicting_values-TOTAL_FORMS" in editor_client.get(url).content.decode()
+    data = twinning_form(
+        twinned_pair.city_a,
+        twinned_pair.city_b,
+        start_year=str(twinned_pair.start_year or ""),
+        kind=twinned_pair.kind,
+        sources=[s.pk for s in twinned_pair.sources.all()],
+        change_reason="Council minutes give 1957",
+        **{
+            "conflicting_values-TOTAL_FORMS": "1",
+            "conflicting_values-0-field": "start",
+            "conflicting_values-0-value": "1957",
+            "conflicting_values-0-sources": [source.pk],
+            "conflicting_values-0-notes": "",
+        },
+    )
+    response = editor_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    assert not twinned_pair.conflicting_values.exists()  # published: it waits for review
+    change = PendingChange.objects.get()
+    client_for(chief_editor).post(
+        reverse("admin:citydiplo_pendingchange_change", args=[change.pk]), {"_approve": "1"}
+    )
+    value = twinned_pair.conflicting_values.get()
+    assert (value.field, value.value, [s.key for s in value.sources.all()]) == (
+        "start",
+        "1957",
+        [source.key],
+    )
