@@ -306,7 +306,16 @@ class CatalogueListView(FilterView):
         form.is_valid()
         cleaned = form.cleaned_data
         applied = {name for name, value in cleaned.items() if value not in (None, "", [])}
-        passes = {}  # shared grouped queries, by the filters they ran under
+        passes = {}  # shared grouped queries' rows, by the filters they ran under
+        # Facets the page is filtered by first: their passes leave their own filter out,
+        # so a narrower pass can often be read from one of them (narrowed_pass).
+        for facet in sorted(filterset.facets, key=lambda facet: facet.name not in applied):
+            if facet.shared:
+                key = (facet.shared, frozenset(applied - {facet.name, "ordering"}))
+                if key not in passes:
+                    passes[key] = self.narrowed_pass(key, passes) or facet.shared(
+                        filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
+                    )
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
@@ -324,10 +333,7 @@ class CatalogueListView(FilterView):
             queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
             rows = None
             if facet.shared:
-                key = (facet.shared, frozenset(applied - {facet.name, "ordering"}))
-                if key not in passes:
-                    passes[key] = facet.shared(queryset)
-                rows = passes[key]
+                rows = passes[(facet.shared, frozenset(applied - {facet.name, "ordering"}))]
                 if facet.name not in applied:
                     self.facet_total = sum(row[-1] for row in rows)
             added = self.added_counts(facet, queryset, chosen, rows)
@@ -355,6 +361,28 @@ class CatalogueListView(FilterView):
             hidden = len(counted) - len(choices)
             results.append(FacetResult(facet.name, field.label, choices, hidden))
         return results
+
+    def narrowed_pass(self, key, passes):
+        """The rows of the shared pass `key` (shared query, filters applied), read from
+        a pass already run without one of those filters, when that filter is a
+        facet's that can tell its rows apart (Facet.selects); None otherwise.
+
+        Germany's twinnings: the country facet's pass over all twinnings gives the
+        other facets' pass over Germany's, without a second grouped query (16 ms of
+        a 150 ms page on SQLite, bench/README.md).
+        """
+        shared, applied = key
+        cleaned = self.filterset.form.cleaned_data
+        for facet in self.filterset.facets:
+            wider = passes.get((shared, applied - {facet.name}))
+            if facet.name in applied and facet.shared is shared and facet.selects and wider:
+                chosen = cleaned[facet.name]
+                values = {
+                    as_param(value)
+                    for value in (chosen if isinstance(chosen, list | tuple) else [chosen])
+                }
+                return [row for row in wider if facet.selects(row, values)]
+        return None
 
     def facet_url(self, facet, value, is_selected):
         """Where a facet's choice leads: adding or setting the value, or removing it."""
