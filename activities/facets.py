@@ -126,6 +126,24 @@ def twinning_country_pairs(rows):
     ]
 
 
+def in_regions(index):
+    """Facet.selects for a shared pass: the country at `index` lies in a chosen region."""
+
+    def selects(row, values):
+        region = region_of(row[index])
+        return region is not None and region.value in values
+
+    return selects
+
+
+def twinning_in_regions(group, values):
+    """Whether a row of twinning_groups has a side in one of the regions `values`."""
+    return any(
+        region is not None and region.value in values
+        for region in (region_of(group[0]), region_of(group[1]))
+    )
+
+
 def regions_of(index):
     """Regions counted from the country column at `index` of a shared pass's rows."""
 

@@ -134,7 +134,12 @@ class CityFilterSet(CatalogueFilterSet):
             shared=facets.city_groups,
             selects=generic.one_of(0),
         ),
-        Facet("region", facets.regions_of(0), shared=facets.city_groups),
+        Facet(
+            "region",
+            facets.regions_of(0),
+            shared=facets.city_groups,
+            selects=facets.in_regions(0),
+        ),
         Facet("kind", generic.summed(1), shared=facets.city_groups),
         Facet(
             "network",
@@ -309,7 +314,12 @@ class TwinningFilterSet(CatalogueFilterSet):
             shared=facets.twinning_groups,
             selects=facets.twinning_in_countries,
         ),
-        Facet("region", facets.twinning_regions, shared=facets.twinning_groups),
+        Facet(
+            "region",
+            facets.twinning_regions,
+            shared=facets.twinning_groups,
+            selects=facets.twinning_in_regions,
+        ),
         Facet("country_pair", facets.twinning_country_pairs, shared=facets.twinning_groups),
     )
 

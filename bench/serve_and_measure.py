@@ -11,8 +11,9 @@ page rendered afresh). Then wrk (-c CONNECTIONS
 of all twinnings, after one timed download of each page (on a fresh server: no
 cache warm) and an uncounted warm-up run (WARM_UP_SECONDS). Datasette serves the same
 SQLite file (loopback only, read-only) and wrk measures its equivalent pages in the
-same run. Prints a table with the ratios; only ratios from one run on one machine mean
-anything.
+same run (datasette_pages: the same rows, count and facets), and the pages this bench
+compared with until 30 November 2026 (datasette_earlier_pages). Prints a table with
+the ratios; only ratios from one run on one machine mean anything.
 """
 
 import argparse
@@ -42,6 +43,8 @@ PG_NAME = "citydiplo_bench"
 #: patterns loaded) took 0.5 to 2 s, a fifth of a 5 s run's CPU on the slower pages.
 #: Datasette gets the same.
 WARM_UP_SECONDS = 2
+EARLIER = "datasette, earlier pages"
+DATASETTE = ("datasette", EARLIER)
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
 
 PICK = """
@@ -176,7 +179,48 @@ def our_pages(pick):
 
 
 def datasette_pages(pick):
-    """The same questions asked of Datasette (database 'bench', its default page size)."""
+    """The same pages asked of Datasette (database 'bench'): the same rows (50, in the same
+    order), the total count and the same facets, as Datasette's table pages give them
+    (`_facet`; `_nosuggest=1`, since our pages suggest no other facets), and, for the
+    city, its twinnings table (the rows its page lists) with the count."""
+    twinnings_de = [
+        ("_where", "country_a = 'DE' or country_b = 'DE'"),
+        ("review_state", "published"),
+        ("_sort", "name_a"),
+        ("_size", "50"),
+        *(("_facet", name) for name in ("country_a", "country_b", "kind", "status")),
+        ("_nosuggest", "1"),
+    ]
+    europe = [
+        ("country__in", pick["europe"]),
+        ("review_state", "published"),
+        ("_size", "50"),
+        *(("_facet", name) for name in ("country", "kind", "is_capital")),
+        ("_nosuggest", "1"),
+    ]
+    city_twinnings = [
+        ("_where", f"city_a_id = {int(pick['pk'])} or city_b_id = {int(pick['pk'])}"),
+        ("review_state", "published"),
+        ("_size", "100"),
+        ("_nosuggest", "1"),
+    ]
+    return {
+        "twinnings ?country=DE": "/bench/activities_twinning?"
+        + urllib.parse.urlencode(twinnings_de),
+        "cities ?region=europe": "/bench/cities_city?" + urllib.parse.urlencode(europe),
+        "city with 50+ partners": "/bench/activities_twinning?"
+        + urllib.parse.urlencode(city_twinnings),
+        "search": f"/bench/cities_city?name__contains={pick['word']}&_size=50&_nosuggest=1",
+        "CSV export, all twinnings": "/bench/activities_twinning.csv?_stream=on&_labels=on",
+    }
+
+
+def datasette_earlier_pages(pick):
+    """The Datasette pages this bench compared with until 30 November 2026, kept for
+    comparison: for Germany's twinnings a bare SQL query (50 rows, no count, no
+    facets); for the European cities and search, table pages with Datasette's
+    suggested facets (which cost it more than the page itself); for the city, its row
+    page (its columns and the number of rows linking to it from each table)."""
     twinnings_de = (
         "select t.id, a.name as city_a, a.country as country_a, b.name as city_b,"
         " b.country as country_b, t.kind, t.start_year, t.status"
@@ -190,7 +234,6 @@ def datasette_pages(pick):
         "cities ?region=europe": f"/bench/cities_city?country__in={pick['europe']}&_size=50",
         "city with 50+ partners": f"/bench/cities_city/{pick['pk']}",
         "search": f"/bench/cities_city?name__contains={pick['word']}&_size=50",
-        "CSV export, all twinnings": "/bench/activities_twinning.csv?_stream=on&_labels=on",
     }
 
 
@@ -288,6 +331,8 @@ def main():
                     wait_until_up(base + "/-/versions.json")
                     print("== Datasette on the same SQLite file")
                     results["datasette"] = measure(base, datasette_pages(pick), args)
+                    print("== Datasette, the pages compared until 30 November 2026")
+                    results[EARLIER] = measure(base, datasette_earlier_pages(pick), args)
                 finally:
                     stop(ds)
     finally:
@@ -303,21 +348,28 @@ def main():
     for database, seconds in imports.items():
         print(f"import_twinnings on {database}: {seconds:.1f} s (wall, including GeoNames load)")
     header = (
-        f"\n{'page':<28}{'server':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'one GET s':>10}{'non-2xx':>8}{'x Datasette':>12}  type"
+        f"\n{'page':<28}{'server':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'one GET s':>10}{'non-2xx':>8}{'x Datasette':>12}{'x earlier':>10}  type"
     )
     print(header)
     print("-" * len(header))
     for label in our_pages({"url": "", "word": "", "pk": "", "europe": ""}):
         reference = results.get("datasette", {}).get(label)
+        earlier = results.get(EARLIER, {}).get(label)
         for name, pages in results.items():
+            if label not in pages:
+                continue
             s = pages[label]
-            ratio = f"{s['rps'] / reference['rps']:.2f}" if reference and reference["rps"] else "-"
-            if name == "datasette":
-                ratio = "1.00"
+            ratios = [
+                f"{s['rps'] / ref['rps']:.2f}"
+                if ref and ref["rps"] and name not in DATASETTE
+                else "-"
+                for ref in (reference, earlier)
+            ]
             print(
                 f"{label:<28}{name:<24}{s['rps']:>9.1f}{s['p50']:>9.1f}{s['p99']:>9.1f}"
-                f"{s['download_s']:>10.2f}{s['errors']:>8}{ratio:>12}  {s['type']}"
+                f"{s['download_s']:>10.2f}{s['errors']:>8}{ratios[0]:>12}{ratios[1]:>10}"
+                f"  {s['type']}"
             )
 
 

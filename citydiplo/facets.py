@@ -38,9 +38,11 @@ class Facet:
     #: rows end with the number of records in their group (`groups`), so that a pass
     #: under all the page's filters gives the result count as well.
     shared: object = None
-    #: For a repeatable facet with `shared`: `selects(row, values)` says whether a row
-    #: of the shared query matches any of `values`, so the counts beside a selection
-    #: come from the same rows (CatalogueListView.added_counts).
+    #: For a facet with `shared`: `selects(row, values)` says whether a row of the
+    #: shared query matches any of the chosen `values` (as the facet's filter would),
+    #: so the counts beside a repeatable facet's selection come from the same rows
+    #: (CatalogueListView.added_counts), and the pass under this filter is read from
+    #: the pass without it (CatalogueListView.narrowed_pass).
     selects: object = None
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from activities.models import Activity, Agreement, AgreementParty, Membership, Network, Twinning
 from cities.models import City
+from cities.regions import countries_in
 from tests.records import new_city, records_for_the_module
 
 LIST_URLS = [
@@ -314,6 +315,68 @@ def test_twinning_list_counts_its_rows_in_the_facets_pass(client, catalogue):
             client.get(reverse("activities:twinning-list") + query)
         counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(")]
         assert counts == [], query
+
+
+def grouped_passes(captured):
+    """The facets' shared grouped queries (grouped by three columns or more)."""
+    return [q["sql"] for q in captured if "GROUP BY 1, 2, 3" in q["sql"]]
+
+
+@pytest.mark.parametrize(
+    "url, query, facet, expected",
+    [
+        # The kind facet under a country or region filter, counted from the database.
+        (
+            "activities:twinning-list",
+            "?country=FR",
+            "kind",
+            lambda: Counter(
+                Twinning.objects.published()
+                .filter(Q(country_a="FR") | Q(country_b="FR"))
+                .values_list("kind", flat=True)
+            ),
+        ),
+        (
+            "activities:twinning-list",
+            "?region=europe",
+            "status",
+            lambda: Counter(
+                Twinning.objects.published()
+                .filter(
+                    Q(country_a__in=countries_in("europe"))
+                    | Q(country_b__in=countries_in("europe"))
+                )
+                .values_list("status", flat=True)
+            ),
+        ),
+        (
+            "cities:city-list",
+            "?region=europe",
+            "kind",
+            lambda: Counter(
+                City.objects.published()
+                .filter(country__in=countries_in("europe"))
+                .values_list("kind", flat=True)
+            ),
+        ),
+    ],
+)
+def test_a_country_or_region_filter_narrows_the_facets_pass_it_already_ran(
+    client, catalogue, url, query, facet, expected
+):
+    """The country or region facet counts over the rows without its own filter; the
+    other facets' pass under that filter is read from those rows, not queried again,
+    and gives the same counts."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse(url) + query)
+    counts = {
+        choice.value: choice.count
+        for choice in next(f for f in response.context["facets"] if f.name == facet).choices
+    }
+    assert counts == dict(expected()) and counts
+    assert response.context["result_count"] == sum(counts.values())
+    assert len(grouped_passes(captured)) == 1
 
 
 def published_twinning_counts():
