@@ -197,8 +197,9 @@ class City(CatalogueRecord):
             models.Index(fields=["country", "name"], name="city_country_name_idx"),
             models.Index(fields=["-population"], name="city_population_desc_idx"),
             # The city list's default order (name, country, id), walked in order for a
-            # page of 50: sorting Europe's 12,000 cities first made SQLite count the
-            # twinnings of every one of them (45 against 10 ms, bench/README.md).
+            # page of 50: sorting Europe's 12,000 cities first made SQLite work out the
+            # list's per-city counts for every one of them (45 against 10 ms,
+            # bench/README.md).
             models.Index(fields=["review_state", "name", "country"], name="city_names_idx"),
             # Covers the city list's facets' one grouped pass (country, kind, capital),
             # read from the index alone and already grouped (80 against 12 ms for all
@@ -321,7 +322,7 @@ class CityNameQuerySet(models.QuerySet):
 
     def best_match(self, folded, *fields):
         """The best `match` of the places in `fields` (their `pk` by default; on a
-        twinning, "city_a" and "city_b"), as an expression: 0 for a name equal to
+        record linking two places, both its place fields), as an expression: 0 for a name equal to
         `folded`, 1 starting with it, 2 containing it, else WORDS_MATCH.
 
         Three uncorrelated subqueries of the names, each read once through the
