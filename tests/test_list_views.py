@@ -10,10 +10,12 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_countries import countries
 
 from activities.models import Activity, Agreement, AgreementParty, Membership, Network, Twinning
 from cities.models import City
 from cities.regions import countries_in
+from citydiplo.facets import SHOWN
 from tests.records import new_city, records_for_the_module
 
 LIST_URLS = [
@@ -315,6 +317,18 @@ def test_twinning_list_counts_its_rows_in_the_facets_pass(client, catalogue):
             client.get(reverse("activities:twinning-list") + query)
         counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(")]
         assert counts == [], query
+
+
+def test_a_facet_shows_its_largest_choices_and_says_how_many_it_leaves_out(client, catalogue):
+    for code, _ in list(countries)[: SHOWN + 5]:
+        new_city("Facetville", code)
+    response = client.get(reverse("cities:city-list") + "?page_size=10")
+    facet = next(f for f in response.context["facets"] if f.name == "country")
+    counts = Counter(City.objects.published().values_list("country", flat=True))
+    assert len(facet.choices) == SHOWN
+    assert facet.hidden == len(counts) - SHOWN > 0
+    assert [choice.count for choice in facet.choices] == sorted(counts.values())[::-1][:SHOWN]
+    assert f"And {facet.hidden} smaller ones" in response.content.decode()
 
 
 def grouped_passes(captured):
