@@ -36,8 +36,15 @@ from .search import ranked_search
 
 def unpublished_cities():
     """Primary keys of the cities not published: few, so `NOT IN` them costs less than
-    joining every row to its city to read its state."""
-    return City.objects.exclude(review_state=ReviewState.PUBLISHED).values("pk")
+    joining every row to its city to read its state.
+
+    Asked as the states other than published (the review state's constraint allows no
+    other value), which the state's index finds at once; "not published" read all
+    17,000 cities' states every time the list was built (3.5 ms each on PostgreSQL,
+    two lists a query).
+    """
+    others = [state for state in ReviewState.values if state != ReviewState.PUBLISHED]
+    return City.objects.filter(review_state__in=others).values("pk")
 
 
 YEAR_VALIDATORS = [MinValueValidator(800), MaxValueValidator(2100)]
