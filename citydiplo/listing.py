@@ -374,8 +374,10 @@ class CatalogueListView(FilterView):
         shared, applied = key
         cleaned = self.filterset.form.cleaned_data
         for facet in self.filterset.facets:
+            if facet.name not in applied or facet.shared is not shared or not facet.selects:
+                continue
             wider = passes.get((shared, applied - {facet.name}))
-            if facet.name in applied and facet.shared is shared and facet.selects and wider:
+            if wider is not None:
                 chosen = cleaned[facet.name]
                 values = {
                     as_param(value)
