@@ -6,7 +6,7 @@ import sys
 
 from django.db import connection, transaction
 
-from activities.models import Network, Twinning
+from activities.models import Network, Source, Twinning
 from cities.models import City, CityName, NameSource
 
 _counter = itertools.count(1)
@@ -20,6 +20,20 @@ def new_city(name=None, country="FR", **fields):
     city = City.objects.create(name=name, country=country, **fields)
     CityName.objects.add([(city.pk, other) for other in other_names], NameSource.EDITOR)
     return city
+
+
+def cited_source():
+    """The source test records cite: one per test database, got or created."""
+    source, _ = Source.objects.get_or_create(
+        key="test-source",
+        defaults={
+            "title": "Test source",
+            "url": "https://example.org/source",
+            "publisher": "Example",
+            "kind": "reference",
+        },
+    )
+    return source
 
 
 @contextlib.contextmanager
@@ -223,6 +237,130 @@ def write_catalogue():
         title="Draft Activity", slug="draft-activity", kind="summit", review_state="draft"
     )
     return c
+
+
+def write_small_catalogue(source):
+    """A few published records of every kind, each with a draft neighbour that public
+    pages must not show; `source` cites some of them."""
+    from activities.models import Activity, Agreement, AgreementParty, Membership, Theme
+
+    coventry = new_city(
+        "Coventry",
+        "GB",
+        slug="coventry-gb",
+        latitude="52.40656",
+        longitude="-1.51217",
+        population=345324,
+        alternate_names="Cofentreu",
+    )
+    volgograd = new_city(
+        "Volgograd", "RU", slug="volgograd-ru", latitude="48.71939", longitude="44.50183"
+    )
+    dresden = new_city("Dresden", "DE", slug="dresden-de", latitude="51.05", longitude="13.74")
+    kiel = new_city("Kiel", "DE", slug="kiel-de", latitude="54.32", longitude="10.13")
+    hidden = new_city("Hiddenville", "FR", slug="hiddenville-fr", review_state="draft")
+    coventry.sources.add(source)
+
+    peace = Theme.objects.create(name="Peace", slug="peace", field="politics")
+    volgograd_link = Twinning.objects.create(
+        city_a=coventry,
+        city_b=volgograd,
+        kind="twin_town",
+        start_year=1944,
+        status="suspended",
+        status_year=2022,
+        status_reason="Russia's invasion of Ukraine.",
+        status_act="Council resolution of 22 March 2022",
+    )
+    volgograd_link.sources.add(source)
+    volgograd_link.themes.add(peace)
+    dresden_link = Twinning.objects.create(
+        city_a=dresden, city_b=coventry, kind="twin_town", start_year=1959
+    )
+    draft_link = Twinning.objects.create(
+        city_a=coventry, city_b=kiel, start_year=1967, review_state="draft"
+    )
+    hidden_link = Twinning.objects.create(city_a=coventry, city_b=hidden, start_year=1970)
+
+    network = Network.objects.create(
+        name="Cities for Peace",
+        acronym="CFP",
+        slug="cities-for-peace",
+        scope="global",
+        founded_year=1982,
+        headquarters=coventry,
+    )
+    network.sources.add(source)
+    network.themes.add(peace)
+    predecessor = Network.objects.create(
+        name="Old League",
+        slug="old-league",
+        scope="regional",
+        founded_year=1950,
+        closed_year=1990,
+        merged_into=network,
+    )
+    draft_network = Network.objects.create(
+        name="Draft Network", slug="draft-network", scope="global", review_state="draft"
+    )
+    Membership.objects.create(network=network, city=coventry, role="chair", joined_year=1982)
+    Membership.objects.create(network=network, city=dresden, joined_year=1990)
+    Membership.objects.create(network=network, city=volgograd, joined_year=1995)
+    Membership.objects.create(network=network, city=kiel, review_state="draft")
+    Membership.objects.create(network=network, city=hidden)
+
+    pact = Agreement.objects.create(
+        title="Peace Pact",
+        slug="peace-pact",
+        kind="pact",
+        signed_year=2015,
+        status="in_force",
+        network=network,
+        text_url="https://example.org/peace-pact.pdf",
+    )
+    pact.sources.add(source)
+    pact.themes.add(peace)
+    AgreementParty.objects.create(agreement=pact, city=coventry, action="signed", year=2015)
+    AgreementParty.objects.create(agreement=pact, city=dresden, action="endorsed", year=2016)
+    AgreementParty.objects.create(agreement=pact, city=hidden, action="signed", year=2015)
+    draft_pact = Agreement.objects.create(
+        title="Secret Pact", slug="secret-pact", kind="pact", review_state="draft"
+    )
+
+    aid = Activity.objects.create(
+        title="Aid to Ukrainian cities",
+        slug="aid-to-ukrainian-cities",
+        kind="humanitarian",
+        lead_city=coventry,
+        start_year=2022,
+        budget=250000,
+        budget_currency="GBP",
+    )
+    aid.partner_cities.add(dresden, hidden)
+    aid.sources.add(source)
+    aid.themes.add(peace)
+    draft_activity = Activity.objects.create(
+        title="Draft mission", slug="draft-mission", kind="trade_mission", review_state="draft"
+    )
+    return {
+        "coventry": coventry,
+        "volgograd": volgograd,
+        "dresden": dresden,
+        "kiel": kiel,
+        "hidden": hidden,
+        "theme": peace,
+        "volgograd_link": volgograd_link,
+        "dresden_link": dresden_link,
+        "draft_link": draft_link,
+        "hidden_link": hidden_link,
+        "network": network,
+        "predecessor": predecessor,
+        "draft_network": draft_network,
+        "pact": pact,
+        "draft_pact": draft_pact,
+        "activity": aid,
+        "draft_activity": draft_activity,
+    }
 
 
 def catalogue_sample(size=40):

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -155,6 +156,37 @@ def test_invalid_filter_is_named_on_the_page(client, catalogue):
     assert "Started from" in content and "Enter a whole number." in content
     # The valid rest of the query still applies: every twinning is listed.
     assert response.context["result_count"] == Twinning.objects.published().count()
+
+
+def test_filter_error_hint_has_the_id_its_field_points_at(client, catalogue):
+    page = client.get(reverse("activities:network-list") + "?founded_min=abc").content.decode()
+    pattern = r'<input[^>]*name="founded_min"[^>]*aria-describedby="([^"]+)"'
+    (described_by,) = re.findall(pattern, page)
+    assert f'id="{described_by}"' in page
+    assert described_by == "id_founded_min_error"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/search/?q=%00",
+        "/search/?q=Paris%00%1b",
+        "/cities/?q=%00",
+        "/cities/?q=Par%00is&country=F%00R",
+        "/networks/?q=%00&theme=%00",
+        "/twinnings/?q=%00",
+        "/agreements/?q=%00&country=%00",
+        "/activities/?q=%00",
+    ],
+)
+def test_no_page_echoes_a_control_character_from_the_query(client, catalogue, url):
+    if "?" not in url:
+        url += "?q=%00%07"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"\x00" not in response.content
+    assert b"\x07" not in response.content and b"\x1b" not in response.content
 
 
 def test_page_past_the_end_shows_the_last_page_and_says_so(client, many_records):

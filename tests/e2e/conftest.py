@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.records import write_small_catalogue
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Only the live server on the loopback can be reached: every other host name fails to
 # resolve, as offline. Chromium does this itself; routing each request through
@@ -65,3 +67,10 @@ def page(browser, live_server, settings):
     yield page
     context.close()
     assert errors == [], errors
+
+
+@pytest.fixture
+def small_catalogue(transactional_db, source):
+    """The small catalogue (tests/conftest.py), written for each browser test: the live
+    server reads only committed records, which each browser test flushes after it."""
+    return write_small_catalogue(source)
