@@ -322,8 +322,8 @@ class CityNameQuerySet(models.QuerySet):
 
     def best_match(self, folded, *fields):
         """The best `match` of the places in `fields` (their `pk` by default; on a
-        record linking two places, both its place fields), as an expression: 0 for a name equal to
-        `folded`, 1 starting with it, 2 containing it, else WORDS_MATCH.
+        record linking two places, both its place fields), as an expression: 0 for a
+        name equal to `folded`, 1 starting with it, 2 containing it, else WORDS_MATCH.
 
         Three uncorrelated subqueries of the names, each read once through the
         indexes and then looked up: cheaper than reading every place's names.

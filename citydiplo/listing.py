@@ -313,9 +313,11 @@ class CatalogueListView(FilterView):
             if facet.shared:
                 key = (facet.shared, frozenset(applied - {facet.name, "ordering"}))
                 if key not in passes:
-                    passes[key] = self.narrowed_pass(key, passes) or facet.shared(
-                        filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
-                    )
+                    rows = self.narrowed_pass(key, passes)
+                    if rows is None:
+                        queryset = self.get_facet_queryset()
+                        rows = facet.shared(filterset.filter_queryset_except(queryset, facet.name))
+                    passes[key] = rows
         results = []
         for facet in filterset.facets:
             field = form.fields[facet.name]
