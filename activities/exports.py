@@ -7,7 +7,7 @@ docs/exports.md. Keep names and order stable: researchers' scripts depend on the
 import csv
 import io
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
 from django_countries import countries
@@ -17,7 +17,7 @@ from cities.regions import region_by_country, region_of
 from citydiplo.exports import CHUNK_SIZE, Column, csv_value
 from citydiplo.records import public
 
-from .models import ConflictingValue, Membership, Source, twinning_count
+from .models import ConflictingValue, Membership, Source, source_links, twinning_count
 
 
 def slug_of(record):
@@ -32,7 +32,7 @@ def country_of(city):
 
 
 def source_keys(record):
-    return [source.key for source in record.sources.all()]  # prefetched by for_list()
+    return [source.key for source in record.sources.all()]  # prefetched (SOURCE_COLUMNS)
 
 
 def source_urls(record):
@@ -71,6 +71,7 @@ SOURCE_COLUMNS = [
         "Keys of the sources the record cites (CSV: separated by '; ').",
         bulk=sources_by_pk,
         convert=source_part(0),
+        prefetch=(source_links(),),
     ),
     Column(
         "source_urls",
@@ -78,13 +79,19 @@ SOURCE_COLUMNS = [
         "Their addresses, in the same order as source_keys.",
         bulk=sources_by_pk,
         convert=source_part(1),
+        prefetch=(source_links(),),
     ),
 ]
 
 
 def theme_slugs(record):
-    themes = getattr(record, "theme_list", None)  # prefetched by for_list(), if it was
-    return [theme.slug for theme in (record.themes.all() if themes is None else themes)]
+    return [theme.slug for theme in record.themes.all()]
+
+
+#: A record's theme slugs, its themes prefetched for the whole download.
+THEME_COLUMN = Column(
+    "themes", theme_slugs, "Theme slugs (CSV: separated by '; ').", prefetch=("themes",)
+)
 
 
 NETWORK_COLUMNS = [
@@ -101,7 +108,7 @@ NETWORK_COLUMNS = [
     Column("merged_into", lambda n: slug_of(n.merged_into), "Slug of the network it merged into."),
     Column("headquarters", lambda n: slug_of(n.headquarters), "City slug of the headquarters."),
     Column("headquarters_country", lambda n: country_of(n.headquarters), "Its ISO country code."),
-    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    THEME_COLUMN,
     Column("members_listed", lambda n: n.member_total, "Published member cities catalogued."),
     Column("member_count_reported", lambda n: n.member_count, "Member count it reports."),
     Column("member_count_year", lambda n: n.member_count_year, "Year of the reported count."),
@@ -129,7 +136,7 @@ AGREEMENT_COLUMNS = [
     Column(
         "parties_reported_year", lambda a: a.parties_reported_year, "Year of the reported number."
     ),
-    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    THEME_COLUMN,
     Column("text_url", lambda a: a.text_url, "Link to the text."),
     *SOURCE_COLUMNS,
 ]
@@ -208,14 +215,20 @@ ACTIVITY_COLUMNS = [
         "partner_cities",
         lambda a: [city.slug for city in a.partner_cities.all()],
         "Slugs of published partner cities (CSV: separated by '; ').",
+        prefetch=(Prefetch("partner_cities", City.objects.published()),),
     ),
     Column("partner_count", lambda a: a.partner_count, "Number of published partner cities."),
     Column("start_year", lambda a: a.start_year, "Year it started."),
     Column("end_year", lambda a: a.end_year, "Year it ended; empty if ongoing or unknown."),
-    Column("place", lambda a: slug_of(a.place), "Where it takes place, if not the lead city."),
+    Column(
+        "place",
+        lambda a: slug_of(a.place),
+        "Where it takes place, if not the lead city.",
+        prefetch=("place",),
+    ),
     Column("budget", lambda a: a.budget, "Budget, in budget_currency."),
     Column("budget_currency", lambda a: a.budget_currency, "ISO 4217 code."),
-    Column("themes", theme_slugs, "Theme slugs (CSV: separated by '; ')."),
+    THEME_COLUMN,
     *SOURCE_COLUMNS,
 ]
 

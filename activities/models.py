@@ -277,11 +277,14 @@ class NetworkQuerySet(CatalogueQuerySet):
         )
 
     def for_list(self):
-        """Headquarters, themes and the number of published members, in constant queries."""
+        """What the list page shows: headquarters, themes, whether it closed (by merging
+        into a published network) and the number of published members, in constant
+        queries. Downloads prefetch what their columns read besides
+        (activities/exports.py)."""
         members = Membership.objects.published()
         return (
             self.select_related("headquarters", "merged_into")
-            .prefetch_related("themes", source_links())
+            .prefetch_related("themes")
             .annotate(member_total=count_subquery(members, "network"))
         )
 
@@ -424,7 +427,7 @@ class MembershipQuerySet(CatalogueQuerySet):
 
     def for_list(self):
         """The network and city of each row in the same query."""
-        return self.select_related("network", "city").prefetch_related(source_links())
+        return self.select_related("network", "city")
 
     def published(self):
         """Published memberships of a published city in a published network."""
@@ -561,12 +564,10 @@ class AgreementQuerySet(CatalogueQuerySet):
         )
 
     def for_list(self):
-        """Network, place, themes and the number of cities taking part."""
+        """Network, place and the number of cities taking part, in the same query."""
         parties = AgreementParty.objects.filter(city__review_state=ReviewState.PUBLISHED)
-        return (
-            self.select_related("network", "place")
-            .prefetch_related("themes", source_links())
-            .annotate(party_count=count_subquery(parties, "agreement", "city", distinct=True))
+        return self.select_related("network", "place").annotate(
+            party_count=count_subquery(parties, "agreement", "city", distinct=True)
         )
 
 
@@ -704,9 +705,7 @@ class AgreementPartyQuerySet(models.QuerySet):
 
     def for_list(self):
         """The agreement and city of each row in the same query."""
-        return self.select_related("agreement", "agreement__network", "city").prefetch_related(
-            source_links()
-        )
+        return self.select_related("agreement", "city")
 
 
 class AgreementPartyManager(models.Manager.from_queryset(AgreementPartyQuerySet)):
@@ -851,22 +850,12 @@ class TwinningQuerySet(CatalogueQuerySet):
         )
 
     def for_list(self):
-        """Rows for the list page and its downloads: the twinnings, then their places
-        and themes (three more queries, whatever the number of rows).
-
-        The places are fetched after sorting and paging rather than joined: the list
-        sorts and shows each side's own name and country columns, and joining both
-        places to every twinning of a country before sorting cost most of the query
-        (Germany's twinnings: 27 against 9 ms on SQLite, bench/README.md). Large text
-        and timestamp columns no list shows are deferred: on 26,000 rows their transfer
-        and conversion cost more than everything else.
-        """
-        places = City.objects.defer("created_at", "updated_at", "notes", "summary")
-        return self.defer("created_at", "updated_at", "notes").prefetch_related(
-            Prefetch("city_a", places),
-            Prefetch("city_b", places),
-            Prefetch("themes", Theme.objects.only("slug", "name"), to_attr="theme_list"),
-        )
+        """The list page's rows: the twinnings alone. The page shows each side's own
+        name and country columns, so no place is joined or fetched (joining both places
+        to every twinning of a country before sorting cost most of the query: Germany's
+        twinnings, 27 against 9 ms on SQLite, bench/README.md); downloads read places,
+        themes and sources by column (activities/exports.py)."""
+        return self
 
     def involving(self, city):
         return self.filter(Q(city_a=city) | Q(city_b=city))
@@ -1152,23 +1141,12 @@ class ActivityQuerySet(CatalogueQuerySet):
         )
 
     def for_list(self):
-        """Lead city, place, themes, published partner cities and their number."""
-        published_cities = City.objects.published()
-        return (
-            self.select_related("lead_city", "place")
-            .prefetch_related(
-                "themes",
-                models.Prefetch("partner_cities", queryset=published_cities),
-                source_links(),
-            )
-            .annotate(
-                partner_count=count_subquery(
-                    Activity.partner_cities.through.objects.filter(
-                        city__review_state=ReviewState.PUBLISHED
-                    ),
-                    "activity",
-                )
-            )
+        """The lead city and the number of published partner cities, in the same query."""
+        partners = Activity.partner_cities.through.objects.filter(
+            city__review_state=ReviewState.PUBLISHED
+        )
+        return self.select_related("lead_city").annotate(
+            partner_count=count_subquery(partners, "activity")
         )
 
 
@@ -1543,7 +1521,7 @@ class CityDiplomacyQuerySet(CityQuerySet):
     """
 
     def for_list(self):
-        """What the city list, its export and its sorting need, in one query.
+        """What the city list and its sorting need, in one query.
 
         The counts are correlated subqueries, so they cost the same on a page of 10 rows
         or 500.
@@ -1551,7 +1529,7 @@ class CityDiplomacyQuerySet(CityQuerySet):
         return self.annotate(
             twinning_count=twinning_count(),
             network_count=count_subquery(Membership.objects.published(), "city"),
-        ).prefetch_related(source_links())
+        )
 
     def for_detail(self):
         """A city with everything its page shows, in a fixed number of queries.

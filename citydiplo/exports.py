@@ -48,6 +48,10 @@ class Column:
       every row at once; a row it leaves out gets `missing`. Columns naming the same
       reader share one run of it, each turning what it read into its own value with
       `convert` (the keys and the addresses of a record's sources).
+
+    Otherwise records are built, and `prefetch` names the related records a column's
+    `get` reads (lookups or Prefetch objects): a download prefetches them, while the
+    list page's own queryset (`for_list`) fetches only what the page shows.
     """
 
     name: str
@@ -58,6 +62,7 @@ class Column:
     bulk: object = None
     convert: object = None
     missing: object = ()
+    prefetch: tuple = ()
 
 
 def joined(values):
@@ -129,7 +134,9 @@ def rows(queryset, columns, request):
         yield from _value_rows(queryset, columns, request)
         return
     url = record_url_maker(request)
-    for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+    # Each lookup once, though several columns name it (a record's source keys and URLs).
+    lookups = dict.fromkeys(lookup for column in columns for lookup in column.prefetch)
+    for obj in queryset.prefetch_related(*lookups).iterator(chunk_size=CHUNK_SIZE):
         row = [column.get(obj) for column in columns]
         row.append(url(obj))
         yield row

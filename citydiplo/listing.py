@@ -332,12 +332,13 @@ class CatalogueListView(FilterView):
             elif not isinstance(chosen, list | tuple):
                 chosen = [chosen]
             selected = {as_param(value) for value in chosen}
-            queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
-            rows = None
+            queryset = rows = None
             if facet.shared:
                 rows = passes[(facet.shared, frozenset(applied - {facet.name, "ordering"}))]
                 if facet.name not in applied:
                     self.facet_total = sum(row[-1] for row in rows)
+            else:
+                queryset = filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
             added = self.added_counts(facet, queryset, chosen, rows)
             counted = []
             for row in facet.count(queryset if rows is None else rows):
@@ -411,7 +412,8 @@ class CatalogueListView(FilterView):
         (its link removes it, so no single number describes the resulting page better).
 
         `rows`: the facet's shared grouped rows, when it has them; with `facet.selects`
-        the answer comes from them, without another query.
+        the answer comes from them, without another query. `queryset`: the records
+        under the other filters (None for a shared facet: built here if needed).
         """
         if not (facet.multiple and chosen):
             return None
@@ -421,6 +423,8 @@ class CatalogueListView(FilterView):
             others = [row for row in rows if not facet.selects(row, values)]
             total = sum(row[-1] for row in matching)
             return total, {as_param(row[0]): row[-1] for row in facet.count(others)}
+        if queryset is None:
+            queryset = self.filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
         matching = self.filterset.filters[facet.name].filter(queryset, list(chosen))
         others = queryset.exclude(pk__in=matching.values("pk"))
         if facet.shared:

@@ -21,7 +21,7 @@ from activities.exports import (
     NETWORK_COLUMNS,
     TWINNING_COLUMNS,
 )
-from activities.models import Membership, Twinning
+from activities.models import Activity, Agreement, Membership, Network, Twinning
 from cities.models import City
 
 EXPORTS = [
@@ -316,7 +316,7 @@ def test_twinning_download_values_equal_the_filtered_list(client, catalogue):
             t.city_b.country.code,
             t.kind,
             str(t.start_year or ""),
-            "; ".join(theme.slug for theme in t.theme_list),
+            "; ".join(t.themes.order_by("slug").values_list("slug", flat=True)),
         )
         for t in shown
     ]
@@ -355,3 +355,57 @@ def test_download_queries_do_not_grow_with_its_rows(client, catalogue, make_city
         twinning.themes.add(catalogue.peace)
         Membership.objects.create(network=catalogue.c40, city=city)
     assert queries_of_download(client, url) == few
+
+
+def test_record_by_record_downloads_read_related_values_in_constant_queries(
+    client, catalogue, make_city, source
+):
+    # Networks, agreements and activities are downloaded record by record: their
+    # themes, places, partner cities and sources come from what each column prefetches
+    # (Column.prefetch), not from the list page's own queryset, which fetches only what
+    # the page shows.
+    _response, body = download(client, "/activities/?format=json")
+    activities = {row["slug"]: row for row in json.loads(body)["results"]}
+    assert activities["water-aid"]["partner_cities"] == ["lyon-fr", "tokyo-jp"]
+    assert activities["refuge"]["partner_cities"] == ["munich-de"]  # the draft left out
+    assert activities["water-aid"]["themes"] == ["climate"]
+    _response, body = download(client, "/agreements/?format=csv")
+    agreements = {row["slug"]: row for row in csv.DictReader(io.StringIO(body))}
+    assert (agreements["food-pact"]["place"], agreements["food-pact"]["themes"]) == (
+        "lyon-fr",
+        "climate",
+    )
+    _response, body = download(client, "/networks/?format=csv")
+    networks = {row["slug"]: row for row in csv.DictReader(io.StringIO(body))}
+    assert networks["c40"]["themes"] == "climate"
+
+    def add_records(n):
+        city = make_city(f"Ville {n}", "FR", slug=f"ville-{n}-fr")
+        network = Network.objects.create(
+            name=f"Réseau {n}", slug=f"reseau-{n}", scope="national", headquarters=city
+        )
+        agreement = Agreement.objects.create(
+            title=f"Pacte {n}", slug=f"pacte-{n}", kind="pact", place=city, network=network
+        )
+        activity = Activity.objects.create(
+            title=f"Aide {n}", slug=f"aide-{n}", kind="development", lead_city=city, place=city
+        )
+        activity.partner_cities.add(catalogue.paris, city)
+        for record in (network, agreement, activity):
+            record.themes.add(catalogue.peace)
+            record.sources.add(source)
+
+    add_records(0)  # each relation has something to fetch, so the baseline fetches it
+    urls = ["/networks/?format=csv", "/agreements/?format=json", "/activities/?format=csv"]
+    few = {url: queries_of_download(client, url) for url in urls}
+    for n in range(1, 13):
+        add_records(n)
+    assert {url: queries_of_download(client, url) for url in urls} == few
+    _response, body = download(client, "/activities/?format=json")
+    activity = next(row for row in json.loads(body)["results"] if row["slug"] == "aide-3")
+    assert activity["partner_cities"] == ["paris-fr", "ville-3-fr"]
+    assert (activity["place"], activity["themes"], activity["source_keys"]) == (
+        "ville-3-fr",
+        ["peace"],
+        ["test-source"],
+    )
