@@ -419,9 +419,12 @@ class CatalogueListView(FilterView):
             return None
         if rows is not None and facet.selects:
             values = {as_param(value) for value in chosen}
-            matching = [row for row in rows if facet.selects(row, values)]
-            others = [row for row in rows if not facet.selects(row, values)]
-            total = sum(row[-1] for row in matching)
+            total, others = 0, []
+            for row in rows:  # one pass: 23,000 groups at ten times the twinnings
+                if facet.selects(row, values):
+                    total += row[-1]
+                else:
+                    others.append(row)
             return total, {as_param(row[0]): row[-1] for row in facet.count(others)}
         if queryset is None:
             queryset = self.filterset.filter_queryset_except(self.get_facet_queryset(), facet.name)
