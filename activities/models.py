@@ -1051,7 +1051,9 @@ class Twinning(CatalogueRecord):
         ]
 
     def __str__(self):
-        return f"{self.city_a.name} – {self.city_b.name}"
+        # The sides' names as copied from the places, so that naming a twinning (search
+        # results, the admin, history) reads no city; a record not yet saved has none.
+        return f"{self.name_a or self.city_a.name} – {self.name_b or self.city_b.name}"
 
     def prepare_save(self):
         """Each side's name and country, copied from its city by every save."""

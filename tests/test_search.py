@@ -135,10 +135,22 @@ def test_search_query_count_is_fixed(
 ):
     for n in range(30):
         make_city(f"Coventry copy {n}", "GB")
-    # 1: the catalogue version; 4: the names of networks, agreements, activities and
-    # themes, ranked in Python (activities.search).
+    # 6 kinds, their rows and the cities' count (over ten); 1: the catalogue version;
+    # 4: the names of networks, agreements, activities and themes, ranked in Python
+    # (activities.search). Twinnings are named by their own columns: no place is read.
     with django_assert_max_num_queries(7 + 1 + 4):
-        client.get("/search/", {"q": "coventry"})
+        response = client.get("/search/", {"q": "coventry"})
+        groups = {group.kind: group for group in response.context["groups"]}
+        names = sorted(str(twinning) for twinning in groups["Twinnings"].results)
+    assert names == ["Coventry – Volgograd", "Dresden – Coventry"]
+
+
+def test_a_renamed_place_renames_its_twinnings_in_search_results(client, small_catalogue):
+    coventry = small_catalogue["coventry"]
+    coventry.name = "Coventry City"
+    coventry.save()
+    html = client.get("/search/", {"q": "volgograd"}).content.decode()
+    assert "Coventry City – Volgograd" in html
 
 
 def test_search_needs_every_word_somewhere(small_catalogue):
