@@ -83,8 +83,8 @@ def normalise(text):
     """The form of a name or query that matching compares: see the module's docstring.
 
     Empty when `text` has no letter or digit. Cached: the site search compares the
-    names of every network, agreement and activity on each search, and normalising
-    them afresh took a third of the page (bench/search.py).
+    names of every record of the smaller kinds on each search, and normalising them
+    afresh took a third of the page (bench/search.py).
     """
     return "".join(words(text))[:MAX_LENGTH]
 
