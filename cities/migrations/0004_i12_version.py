@@ -2,20 +2,15 @@
 
 from django.db import migrations, models
 
-from citydiplo import versioning
-
-
-def reinstall_triggers(apps, schema_editor):
-    """SQLite adds a NOT NULL column by recreating the table, which drops its
-    catalogue-version triggers (citydiplo/versioning.py): put them back."""
-    versioning.install_triggers(schema_editor, versioning.tracked_tables(apps))
-
 
 class Migration(migrations.Migration):
+    # SQLite adds this NOT NULL column by recreating the table, which drops the table's
+    # catalogue-version triggers; citydiplo's post_migrate handler puts every tracked
+    # table's triggers back after each migrate (citydiplo/versioning.py), so this
+    # migration needs no step of its own, nor anything of another app.
 
     dependencies = [
         ('cities', '0003_search_extensions_and_indexes'),
-        ('activities', '0004_catalogue_version'),
     ]
 
     operations = [
@@ -24,5 +19,4 @@ class Migration(migrations.Migration):
             name='version',
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
-        migrations.RunPython(reinstall_triggers, migrations.RunPython.noop, elidable=False),
     ]
