@@ -17,7 +17,7 @@ from activities.models import Activity, Agreement, AgreementParty, Membership, N
 from cities.models import City
 from cities.regions import countries_in
 from citydiplo.facets import SHOWN
-from tests.records import new_city, records_for_the_module
+from tests.records import new_city, records_for_the_module, without_history
 
 LIST_URLS = [
     "cities:city-list",
@@ -40,7 +40,7 @@ def module_many_records(module_catalogue, django_db_blocker):
     """Enough rows for a page of 10 to differ from a page of 500, written once for the
     module above its catalogue (conftest.records_for_the_module)."""
     with records_for_the_module(
-        django_db_blocker, lambda: write_many_records(module_catalogue)
+        django_db_blocker, without_history(lambda: write_many_records(module_catalogue))
     ) as cities:
         yield cities
 
