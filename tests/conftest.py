@@ -11,6 +11,7 @@ from tests.records import (
     cited_source,
     new_city,
     records_for_the_module,
+    without_history,
     write_catalogue,
     write_small_catalogue,
 )
@@ -150,7 +151,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="module")
 def module_catalogue(django_db_setup, django_db_blocker):
-    with records_for_the_module(django_db_blocker, write_catalogue) as records:
+    with records_for_the_module(django_db_blocker, without_history(write_catalogue)) as records:
         yield records
 
 
@@ -167,7 +168,7 @@ def catalogue(module_catalogue, db):
 @pytest.fixture(scope="module")
 def module_small_catalogue(django_db_setup, django_db_blocker):
     with records_for_the_module(
-        django_db_blocker, lambda: write_small_catalogue(cited_source())
+        django_db_blocker, without_history(lambda: write_small_catalogue(cited_source()))
     ) as records:
         yield records
 

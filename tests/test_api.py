@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from openapi_spec_validator import validate
 
 from activities.models import Source, Theme
-from tests.records import write_small_catalogue
+from tests.records import without_history, write_small_catalogue
 
 KINDS = [
     "cities", "networks", "memberships", "agreements", "agreement-parties", "twinnings",
@@ -158,7 +158,7 @@ def test_links_to_drafts_are_null(client, draft_links):
 def small_catalogue(source):
     """The small catalogue, written for each of this module's few tests that use it: the
     others share `catalogue` (tests/conftest.py), which holds the same cities."""
-    return write_small_catalogue(source)
+    return without_history(write_small_catalogue)(source)
 
 
 def test_record_by_slug_or_id_with_sources_and_related_urls(client, small_catalogue, source):

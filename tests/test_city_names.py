@@ -13,7 +13,7 @@ from activities.models import Activity, Agreement, AgreementParty, Membership, T
 from cities.gazetteer import Gazetteer, us_states
 from cities.models import City, CityName, NameSource
 from cities.names import normalise
-from tests.records import records_for_the_module
+from tests.records import records_for_the_module, without_history
 
 DATA = Path(__file__).parent / "data" / "geonames_names.json"
 # The catalogue calls a few places by their English name, not GeoNames' own.
@@ -27,7 +27,9 @@ def gazetteer():
 
 @pytest.fixture(scope="module")
 def module_world(django_db_setup, django_db_blocker, gazetteer):
-    with records_for_the_module(django_db_blocker, lambda: write_world(gazetteer)) as places:
+    with records_for_the_module(
+        django_db_blocker, without_history(lambda: write_world(gazetteer))
+    ) as places:
         yield places
 
 

@@ -17,7 +17,7 @@ from activities.models import Activity, Agreement, AgreementParty, Membership, N
 from cities.models import City
 from cities.regions import countries_in
 from citydiplo.facets import SHOWN
-from tests.records import new_city, records_for_the_module
+from tests.records import new_city, records_for_the_module, without_history
 
 LIST_URLS = [
     "cities:city-list",
@@ -40,7 +40,7 @@ def module_many_records(module_catalogue, django_db_blocker):
     """Enough rows for a page of 10 to differ from a page of 500, written once for the
     module above its catalogue (conftest.records_for_the_module)."""
     with records_for_the_module(
-        django_db_blocker, lambda: write_many_records(module_catalogue)
+        django_db_blocker, without_history(lambda: write_many_records(module_catalogue))
     ) as cities:
         yield cities
 
@@ -203,6 +203,7 @@ def test_page_size_is_capped_at_500(client, catalogue):
 
 
 def test_default_page_size_is_50(client, make_city):
+    make_city = without_history(make_city)  # list pages show no history
     for _n in range(55):
         make_city(country="NL")
     response = client.get(reverse("cities:city-list"))
@@ -353,7 +354,7 @@ def test_twinning_list_counts_its_rows_in_the_facets_pass(client, catalogue):
 
 def test_a_facet_shows_its_largest_choices_and_says_how_many_it_leaves_out(client, catalogue):
     for code, _ in list(countries)[: SHOWN + 5]:
-        new_city("Facetville", code)
+        without_history(new_city)("Facetville", code)
     response = client.get(reverse("cities:city-list") + "?page_size=10")
     facet = next(f for f in response.context["facets"] if f.name == "country")
     counts = Counter(City.objects.published().values_list("country", flat=True))

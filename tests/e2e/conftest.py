@@ -4,8 +4,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
-from tests.records import write_small_catalogue
+from tests.records import without_history, write_small_catalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Only the live server on the loopback can be reached: every other host name fails to
@@ -72,5 +73,8 @@ def page(browser, live_server, settings):
 @pytest.fixture
 def small_catalogue(transactional_db, source):
     """The small catalogue (tests/conftest.py), written for each browser test: the live
-    server reads only committed records, which each browser test flushes after it."""
-    return write_small_catalogue(source)
+    server reads only committed records, which each browser test flushes after it.
+    Written in one transaction (one commit, not one per row) and without history rows
+    (tests/records.py, without_history)."""
+    with transaction.atomic():
+        return without_history(write_small_catalogue)(source)
