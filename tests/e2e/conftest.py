@@ -55,12 +55,12 @@ def page(browser, live_server, settings):
     that 404s, so the maps must draw their markers without any tiles, as offline."""
     settings.MAP_TILE_URL = f"{live_server.url}/no-tiles/{{z}}/{{x}}/{{y}}.png"
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    from playwright.sync_api import expect
+
     # 10 s, not Playwright's 5: on the 2-core machine chromium, the live server and the
     # other xdist worker share the cores, and under other jobs' load a place picker's
     # answer took longer than 5 s (a flaky failure, twice in a day). Only a failing
     # wait lasts that long.
-    from playwright.sync_api import expect
-
     context.set_default_timeout(10_000)
     expect.set_options(timeout=10_000)
     page = context.new_page()
