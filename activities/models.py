@@ -1596,9 +1596,10 @@ def city_pages():
     return CityDiplomacyQuerySet(City)
 
 
-def city_saved(sender, instance, raw=False, **kwargs):
-    """post_save of a City: its twinnings' copy of its name and country follows it."""
-    if raw:
+def city_saved(sender, instance, created=False, raw=False, **kwargs):
+    """post_save of a City: its twinnings' copy of its name and country follows it (a
+    city just inserted has no twinnings yet)."""
+    if raw or created:
         return
     name, code = instance.name, instance.country.code
     for side in ("a", "b"):

@@ -508,10 +508,19 @@ class CityName(models.Model):
 
 
 @receiver(post_save, sender=City)
-def keep_main_name(sender, instance, raw=False, **kwargs):
-    """A city saved one by one (the admin, scripts) keeps its main name in step."""
-    if not raw:
-        CityName.objects.sync_main_names(City.objects.filter(pk=instance.pk))
+def keep_main_name(sender, instance, created=False, raw=False, **kwargs):
+    """A city saved one by one (the admin, scripts) keeps its main name in step.
+
+    A city just inserted has no names yet (they point at it): its main name is one
+    INSERT, not the four queries that compare a saved city's names with its name.
+    """
+    if raw:
+        return
+    if created:
+        if normalise(instance.name):
+            CityName.objects.create(city=instance, name=instance.name, source=NameSource.MAIN)
+        return
+    CityName.objects.sync_main_names(City.objects.filter(pk=instance.pk))
 
 
 class OtherNames(models.Expression):

@@ -210,6 +210,20 @@ def test_renaming_a_city_keeps_its_main_name_in_step(world):
     assert first("Lugdunum") == lyon  # its other names stay with it
 
 
+def test_a_new_city_gets_its_main_name_in_one_insert(db, django_assert_num_queries):
+    # The city's row, its history row and its main name: nothing to compare with the
+    # names it had, no twinning to follow (a saved city's rename reads both).
+    with django_assert_num_queries(3):
+        city = City.objects.create(name="Sankt Pölten", slug="sankt-polten-at", country="AT")
+    assert list(city.names.values_list("name", "folded", "source")) == [
+        ("Sankt Pölten", normalise("Sankt Pölten"), NameSource.MAIN)
+    ]
+    assert first("saint polten") == city
+    city.name = "St. Pölten"
+    city.save()
+    assert list(city.names.values_list("name", "source")) == [("St. Pölten", NameSource.MAIN)]
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
 def test_sqlite_search_never_scans_the_names(world):
     # The plan follows SQLite's statistics: gather them for this world, so statistics a
