@@ -16,7 +16,7 @@ from cities.models import City
 
 PASSWORDS = {"ada": "a long passphrase 42", "grace": "another long one 17"}
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.writes]
 
 
 @pytest.fixture
