@@ -18,6 +18,11 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-background-networking",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    # One renderer process for all the tests' pages and the GPU thread in the browser
+    # process: the browser tests took 47-50 CPU-s instead of 49-56 (serially), and 27.7-28.1 s
+    # instead of 29.2-30.8 with `-n 2` (two runs each).
+    "--renderer-process-limit=1",
+    "--in-process-gpu",
 ]
 
 
