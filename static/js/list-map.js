@@ -39,7 +39,16 @@
   function draw(details, collection) {
     var element = details.querySelector(".map");
     var status = details.querySelector(".list-map-status");
-    var map = L.map(element, { scrollWheelZoom: false, zoomSnap: 0.25 });
+    // As static/js/map.js: no animated zooms or fades where the reader's system asks
+    // for reduced motion, and no animated cluster splits either.
+    var calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var map = L.map(element, {
+      scrollWheelZoom: false,
+      zoomSnap: 0.25,
+      zoomAnimation: !calm,
+      fadeAnimation: !calm,
+      markerZoomAnimation: !calm
+    });
     var tiles = L.tileLayer(element.getAttribute("data-tile-url"), {
       attribution: element.getAttribute("data-tile-attribution"), maxZoom: 18
     });
@@ -47,7 +56,9 @@
     tiles.addTo(map);
 
     var cityTemplate = details.getAttribute("data-city-url");
-    var clusters = L.markerClusterGroup({ showCoverageOnHover: false, chunkedLoading: true });
+    var clusters = L.markerClusterGroup({
+      showCoverageOnHover: false, chunkedLoading: true, animate: !calm
+    });
     var seen = {};
     var lines = 0;
     var features = collection.features || [];

@@ -18,6 +18,19 @@
   // the page's lists and search serve them instead.
   var KEYBOARD_MARKERS = 200;
 
+  // Zooms, fades and flights are drawn as animations unless the reader's system asks
+  // for reduced motion (WCAG 2.3.3): then the map moves in one step.
+  function mapOptions() {
+    var calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    return {
+      scrollWheelZoom: false,
+      zoomSnap: 0.25,
+      zoomAnimation: !calm,
+      fadeAnimation: !calm,
+      markerZoomAnimation: !calm
+    };
+  }
+
   function readPoints(data) {
     if (data.compact) {
       return data.compact.map(function (row) {
@@ -98,7 +111,7 @@
     var points = readPoints(data);
     nearFocus(points);
 
-    var map = L.map(element, { scrollWheelZoom: false, zoomSnap: 0.25 });
+    var map = L.map(element, mapOptions());
     var tiles = L.tileLayer(element.getAttribute("data-tile-url"), {
       attribution: element.getAttribute("data-tile-attribution"),
       maxZoom: 18

@@ -74,7 +74,10 @@ def page(browser, live_server, settings):
     """A page that only reaches the live server (CHROMIUM_ARGS): tiles point at a path
     that 404s, so the maps must draw their markers without any tiles, as offline."""
     settings.MAP_TILE_URL = f"{live_server.url}/no-tiles/{{z}}/{{x}}/{{y}}.png"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Reduced motion, as a reader may ask of their system: maps zoom and fade in one
+    # step, not in frames chromium would draw in software (about 2 s of the browser
+    # tests). test_flows checks that maps animate when motion is not reduced.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
     from playwright.sync_api import expect
 
     # 10 s, not Playwright's 5: on the 2-core machine chromium, the live server and the

@@ -36,6 +36,24 @@ def test_search_from_home_then_open_a_city_with_its_map(page, live_server, small
     expect(page.locator("table").first).to_contain_text("Volgograd")
 
 
+def test_maps_animate_only_where_the_reader_has_not_asked_for_reduced_motion(
+    page, browser, live_server, small_catalogue
+):
+    city = live_server.url + small_catalogue["coventry"].get_absolute_url()
+    page.goto(city)  # the `page` fixture asks for reduced motion
+    expect(page.locator(".leaflet-container path.map-marker")).to_have_count(3)
+    expect(page.locator(".leaflet-container.leaflet-fade-anim")).to_have_count(0)
+
+    moving = browser.new_context(reduced_motion="no-preference")
+    try:
+        other = moving.new_page()
+        other.goto(city)
+        expect(other.locator(".leaflet-container path.map-marker")).to_have_count(3)
+        expect(other.locator(".leaflet-container.leaflet-fade-anim")).to_have_count(1)
+    finally:
+        moving.close()
+
+
 def test_from_a_city_page_open_a_twinning_or_follow_a_map_marker_by_keyboard(
     page, live_server, small_catalogue
 ):
