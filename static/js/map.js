@@ -18,8 +18,8 @@
   // the page's lists and search serve them instead.
   var KEYBOARD_MARKERS = 200;
 
-  // Zooms, fades and flights are drawn as animations unless the reader's system asks
-  // for reduced motion (WCAG 2.3.3): then the map moves in one step.
+  // Zooms and fades are drawn as animations unless the reader's system asks for
+  // reduced motion (WCAG 2.3.3): then the map moves in one step.
   function mapOptions() {
     var calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     return {
