@@ -1,7 +1,8 @@
 """Facet counts for list pages: how many results each choice of a filter would give,
 given the other filters.
 
-One grouped query per facet, never one COUNT per choice. The generic pieces live here;
+One query per facet (grouped by its values; a yes/no facet counts "yes" beside the
+total), never one COUNT per choice. The generic pieces live here;
 each FilterSet lists its facets in its class attribute `facets`, and
 activities/facets.py adds the counting functions that need the catalogue's models.
 """
