@@ -73,6 +73,9 @@
     }
 
     function show(data) {
+      // An answer for a longer prefix can arrive after the reader has moved down the
+      // list: the place they highlighted stays highlighted if it is still offered.
+      var highlighted = active >= 0 && results[active] ? results[active].slug : null;
       results = data.results || [];
       list.textContent = "";
       results.forEach(function (place, i) {
@@ -97,8 +100,11 @@
       } else {
         close();
         status.textContent = "No place of that name.";
+        return;
       }
-      active = -1;
+      highlight(results.findIndex(function (place) {
+        return place.slug === highlighted;
+      }));
     }
 
     function fetchSuggestions() {

@@ -52,6 +52,30 @@ def test_pick_a_city_by_typing_in_the_twinnings_filter(page, live_server, spring
     expect(page.locator("table.results tbody")).to_contain_text("Kyiv")
 
 
+def test_a_later_answer_keeps_the_place_the_reader_highlighted(page, live_server, springfields):
+    """Suggestions for a longer prefix arrive after the reader has moved down the list
+    (typing slowly, or a slow server): the highlighted place stays highlighted."""
+    page.goto(live_server.url + "/twinnings/")
+    field = page.get_by_role("combobox", name="City (either side)")
+    options = page.get_by_role("listbox", name="Places matching what you type").get_by_role(
+        "option"
+    )
+    field.press_sequentially("Spring")
+    expect(options).to_have_count(2)
+    field.press("ArrowDown")
+    field.press("ArrowDown")
+    earlier = options.first.element_handle()
+    with page.expect_response(re.compile(r"/cities/autocomplete/\?q=Springf$")):
+        field.press("f")
+    earlier.wait_for_element_state("hidden")  # the list is drawn again, with new options
+    missouri = options.filter(has_text="Missouri")
+    expect(missouri).to_have_attribute("aria-selected", "true")
+    expect(field).to_have_attribute("aria-activedescendant", missouri.get_attribute("id"))
+    field.press("Enter")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"/twinnings/\?.*\bcity=springfield-missouri-us\b"))
+
+
 def test_a_name_typed_without_choosing_is_resolved_by_the_server(page, live_server, springfields):
     page.goto(live_server.url + "/twinnings/")
     field = page.get_by_role("combobox", name="City (either side)")
