@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from production_env import production_env
+from production_env import gunicorn_options, gunicorn_setting, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -116,8 +116,7 @@ def measure(database, args):
             "citydiplo.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
+            *gunicorn_options(args),
             "--graceful-timeout",
             "5",
             "--access-logfile",
@@ -176,11 +175,16 @@ def main():
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--port", type=int, default=8199)
     parser.add_argument("--with-wikipedia", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    serving = (
+        f"{gunicorn_setting(args, 'workers')} workers"
+        f" of {gunicorn_setting(args, 'threads')} thread(s)"
+    )
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
@@ -191,7 +195,7 @@ def main():
         print(f"{database}: {stats}", flush=True)
     print(
         f"\nwrk: {args.duration} s, {args.connections} connections, "
-        f"gunicorn {args.workers} workers, "
+        f"gunicorn {serving}, "
         f"{os.cpu_count()} cores; paths cycled: {', '.join(paths)}\n"
     )
     header = (

@@ -1,7 +1,9 @@
 """The environment both benchmarks serve the app with: production settings on loopback."""
 
 import os
+import runpy
 import secrets
+from pathlib import Path
 
 
 def production_env(static_root):
@@ -17,3 +19,20 @@ def production_env(static_root):
         "SECURE_HSTS_SECONDS": "0",
         "DB_CONN_MAX_AGE": "600",
     }
+
+
+def gunicorn_options(args):
+    """`--workers` and `--threads` as the bench was asked (`args`); gunicorn.conf.py,
+    which gunicorn reads in the checkout, settles what was not asked."""
+    options = []
+    for name in ("workers", "threads"):
+        value = getattr(args, name)
+        if value:
+            options += [f"--{name}", str(value)]
+    return options
+
+
+def gunicorn_setting(args, name):
+    """How many `name` ("workers" or "threads") gunicorn runs with, for the report."""
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    return getattr(args, name) or conf.get(name, 1)

@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from production_env import production_env
+from production_env import gunicorn_options, gunicorn_setting, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -257,10 +257,15 @@ def main():
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--datasette-port", type=int, default=8105)
     args = parser.parse_args()
+    serving = (
+        f"{gunicorn_setting(args, 'workers')} workers"
+        f" of {gunicorn_setting(args, 'threads')} thread(s)"
+    )
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install {tool}")
@@ -290,8 +295,7 @@ def main():
                         "citydiplo.wsgi",
                         "--bind",
                         f"127.0.0.1:{args.port}",
-                        "--workers",
-                        str(args.workers),
+                        *gunicorn_options(args),
                         "--access-logfile",
                         "/dev/null",
                     ],
@@ -301,7 +305,7 @@ def main():
                 try:
                     base = f"http://127.0.0.1:{args.port}"
                     wait_until_up(base + "/healthz")
-                    print(f"== {label}: CityDiplo under gunicorn ({args.workers} workers)")
+                    print(f"== {label}: CityDiplo under gunicorn ({serving})")
                     results[label] = measure(base, our_pages(pick), args)
                 finally:
                     stop(gunicorn)
@@ -343,7 +347,7 @@ def main():
 
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.duration}s per page; gunicorn "
-        f"{args.workers} workers; {os.cpu_count()} cores. Ratios hold for this run only.\n"
+        f"{serving}; {os.cpu_count()} cores. Ratios hold for this run only.\n"
     )
     for database, seconds in imports.items():
         print(f"import_twinnings on {database}: {seconds:.1f} s (wall, including GeoNames load)")

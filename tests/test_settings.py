@@ -1,9 +1,11 @@
 """Production is the default, and it is safe."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -84,3 +86,23 @@ def test_a_cache_url_that_is_not_redis_is_refused():
     result = read_settings("settings.DEBUG", DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
     assert result.returncode != 0
     assert "CACHE_URL='memcached://127.0.0.1:11211' is not a Redis URL" in result.stderr
+
+
+def gunicorn_config(**env):
+    """The settings `gunicorn citydiplo.wsgi` in the checkout would start with, as it
+    prints them."""
+    result = run_python(
+        "-m", "gunicorn", "--print-config", "citydiplo.wsgi", SECRET_KEY=STRONG_KEY, **env
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.MULTILINE))
+
+
+def test_gunicorn_starts_one_sync_worker_per_core_unless_told_otherwise():
+    environ = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    with mock.patch.dict(os.environ, environ, clear=True):
+        config = gunicorn_config()
+        assert config["config"] == "./gunicorn.conf.py"
+        assert config["worker_class"] == "sync"
+        assert int(config["workers"]) == len(os.sched_getaffinity(0))
+        assert gunicorn_config(WEB_CONCURRENCY="3")["workers"] == "3"
