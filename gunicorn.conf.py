@@ -10,4 +10,13 @@ than the 2 × cores + 1 that gunicorn's documentation suggests as a start (bench
 
 import os
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or len(os.sched_getaffinity(0)))
+
+def cores():
+    """The cores this process may run on (a container's share, not the host's), or the
+    machine's count where the system cannot tell (macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or cores())
