@@ -5,15 +5,14 @@
 
 For each database: a fresh database with the curated catalogue, a chief editor, and a
 CSV of `--rows` new twinnings between catalogue cities (each with a source). gunicorn
-serves the app as the README says (production settings, `2 * cores + 1` workers, its
-default 30 s worker timeout); the script logs in, uploads the file to the twinnings
+serves the app as the README says (production settings, the workers gunicorn.conf.py
+sets, its default 30 s worker timeout); the script logs in, uploads the file to the twinnings
 "Import" page (the preview) and confirms it, timing each step as a browser would see
 it, and checks that every row was written. Target: under 20 s per step.
 """
 
 import argparse
 import http.cookiejar
-import os
 import re
 import secrets
 import subprocess
@@ -25,7 +24,7 @@ import urllib.request
 from html import unescape
 from pathlib import Path
 
-from production_env import production_env
+from production_env import gunicorn_options, gunicorn_setting, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -128,7 +127,7 @@ def wait_until_up(url, seconds=60):
     raise SystemExit(f"gunicorn did not answer at {url}")
 
 
-def measure(database, rows, port, workers):
+def measure(database, rows, port, args):
     tmp = Path(tempfile.mkdtemp(prefix="citydiplo-import-bench-"))
     env = production_env(tmp / "static")
     env["ALLOWED_HOSTS"] = "127.0.0.1"
@@ -156,7 +155,7 @@ def measure(database, rows, port, workers):
     print(f"{database}: file of {written.stdout.split()[-1]} rows, {path.stat().st_size:,} bytes")
     server = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "citydiplo.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--access-logfile", "/dev/null",
+         *gunicorn_options(args), "--access-logfile", "/dev/null",
          "--error-logfile", str(tmp / "gunicorn.log")],
         cwd=ROOT,
         env=env,
@@ -206,11 +205,12 @@ def main():
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--port", type=int, default=8120)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     args = parser.parse_args()
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    results = {db: measure(db, args.rows, args.port, args.workers) for db in databases}
-    print(f"\n{args.rows:,} rows, gunicorn {args.workers} workers:")
+    results = {db: measure(db, args.rows, args.port, args) for db in databases}
+    print(f"\n{args.rows:,} rows, gunicorn {gunicorn_setting(args, 'workers')} workers:")
     for db, (preview, imported) in results.items():
         done = f"{imported:.1f} s" if imported is not None else "failed"
         print(f"  {db:<10} preview {preview:.1f} s, import {done}")
