@@ -1,4 +1,4 @@
-"""The environment both benchmarks serve the app with: production settings on loopback."""
+"""What the benchmarks serve the app with: production settings on loopback, and gunicorn."""
 
 import os
 import runpy
