@@ -89,12 +89,10 @@ def test_a_cache_url_that_is_not_redis_is_refused():
     assert "CACHE_URL='memcached://127.0.0.1:11211' is not a Redis URL" in result.stderr
 
 
-def gunicorn_config(**env):
+def gunicorn_config():
     """The settings `gunicorn citydiplo.wsgi` in the checkout would start with, as it
     prints them."""
-    result = run_python(
-        "-m", "gunicorn", "--print-config", "citydiplo.wsgi", SECRET_KEY=STRONG_KEY, **env
-    )
+    result = run_python("-m", "gunicorn", "--print-config", "citydiplo.wsgi", SECRET_KEY=STRONG_KEY)
     assert result.returncode == 0, result.stderr
     return dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.MULTILINE))
 
