@@ -24,7 +24,7 @@ import urllib.request
 from html import unescape
 from pathlib import Path
 
-from production_env import gunicorn_options, gunicorn_setting, production_env
+from production_env import gunicorn_options, gunicorn_serving, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -210,7 +210,7 @@ def main():
     args = parser.parse_args()
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     results = {db: measure(db, args.rows, args.port, args) for db in databases}
-    print(f"\n{args.rows:,} rows, gunicorn {gunicorn_setting(args, 'workers')} workers:")
+    print(f"\n{args.rows:,} rows, gunicorn {gunicorn_serving(args)}:")
     for db, (preview, imported) in results.items():
         done = f"{imported:.1f} s" if imported is not None else "failed"
         print(f"  {db:<10} preview {preview:.1f} s, import {done}")

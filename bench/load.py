@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from production_env import gunicorn_options, gunicorn_setting, production_env
+from production_env import gunicorn_options, gunicorn_serving, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -181,10 +181,7 @@ def main():
     parser.add_argument("--with-wikipedia", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    serving = (
-        f"{gunicorn_setting(args, 'workers')} workers"
-        f" of {gunicorn_setting(args, 'threads')} thread(s)"
-    )
+    serving = gunicorn_serving(args)
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]

@@ -33,6 +33,12 @@ def gunicorn_options(args):
 
 
 def gunicorn_setting(args, name):
-    """How many `name` ("workers" or "threads") gunicorn runs with, for the report."""
+    """How many `name` ("workers" or "threads") gunicorn runs with."""
     conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
     return getattr(args, name) or conf.get(name, 1)
+
+
+def gunicorn_serving(args):
+    """What gunicorn runs with, for a bench's report: "2 workers of 1 thread(s)"."""
+    workers, threads = gunicorn_setting(args, "workers"), gunicorn_setting(args, "threads")
+    return f"{workers} workers of {threads} thread(s)"

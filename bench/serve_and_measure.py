@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from production_env import gunicorn_options, gunicorn_setting, production_env
+from production_env import gunicorn_options, gunicorn_serving, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -262,10 +262,7 @@ def main():
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--datasette-port", type=int, default=8105)
     args = parser.parse_args()
-    serving = (
-        f"{gunicorn_setting(args, 'workers')} workers"
-        f" of {gunicorn_setting(args, 'threads')} thread(s)"
-    )
+    serving = gunicorn_serving(args)
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install {tool}")
