@@ -58,13 +58,12 @@ PAGE_GROUPS = {"lists": lambda catalogue: LIST_PAGES, "records": record_and_othe
 def load_axe_with_each_page(page):
     """axe's source is sent to the browser once for the test, not with each audit (its
     650 kB through Playwright's pipe took a quarter of the audit's time). Each page
-    gets a function that evaluates it; serious_violations() calls it once the page
-    has loaded, as before."""
+    gets a function that evaluates it; serious_violations() calls it at the page's first
+    audit, once the page has loaded."""
     page.add_init_script("window.__loadAxe = () => {\n" + AXE.read_text() + "\n};")
 
 
 def serious_violations(page):
-    # axe is evaluated once a page: the narrow audit of the same page reuses it.
     results = page.evaluate(
         f"window.axe || __loadAxe(), axe.run(document, {json.dumps(AXE_OPTIONS)})"
     )
